@@ -128,9 +128,7 @@ def rules_for(kind: str) -> list[FieldRule]:
     for field in schema:
         if field.name == "extra":
             continue
-        rules.append(
-            FieldRule(field.name, _kind_of(field), not field.nullable, choices.get(field.name, ()))
-        )
+        rules.append(FieldRule(field.name, _kind_of(field), not field.nullable, choices.get(field.name, ())))
     return rules
 
 

@@ -19,6 +19,8 @@ import pyarrow.parquet as pq
 from distillguard.io.schema import NESTED_OBJECTS, format_ts, schema_for
 
 FORMATS = ("jsonl", "jsonl.gz", "parquet")
+# Nulls are omitted from JSON lines, except where the spec shows the key with a null value.
+KEEP_NULL = frozenset({"campaign_id"})
 
 
 def format_of(path: str | os.PathLike[str]) -> str:
@@ -49,6 +51,8 @@ def _json_row(row: dict[str, Any]) -> dict[str, Any]:
             nested_extra = extra.pop(key, None) if key in NESTED_OBJECTS else None
             if nested_extra:
                 out[key] = nested_extra
+            elif key in KEEP_NULL:
+                out[key] = None
             continue
         if key in ("ts", "created_at"):
             out[key] = format_ts(value)
