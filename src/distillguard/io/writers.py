@@ -85,7 +85,7 @@ class TrafficWriter:
         if self.format == "parquet":
             self._parquet = pq.ParquetWriter(self._partial, self.schema, compression=compression)
         elif self.format == "jsonl.gz":
-            self._text = gzip.open(self._partial, "wb", compresslevel=5)
+            self._text = gzip.open(self._partial, "wb", compresslevel=5)  # noqa: SIM115 - closed in close()
         else:
             self._text = open(self._partial, "wb")  # noqa: SIM115 - closed in close()
 

@@ -152,7 +152,7 @@ class ChatUser(ChatMixin):
     def render(self, ts: float, acct: int) -> Request:
         """Continue or start a real conversation."""
         a = self.accounts[0]
-        if self.mobile and self.rand.random() < 0.05:
+        if self.mobile and self.rand.random() < 0.3:  # phones hop between Wi-Fi and carrier NAT
             a.ip = self.net.residential()
         messages, reply = self.chat_turn(ts, a, self.system)
         return self.answer(
@@ -214,7 +214,9 @@ class Developer(ChatMixin):
             messages=messages,
             reply=reply,
             status=status,
-            params=_params(self.rand, self.temperature, max_tokens=self.rand.choice((None, 1024, 4096))),
+            params=_params(
+                self.rand, self.temperature, max_tokens=self.rand.choice((None, 1024, 4096, 16000, 32000))
+            ),
         )
 
 
@@ -452,7 +454,12 @@ class CodingAgent(Source):
             model=self.pick_model(ts, a, (0.7, 0.1, 0.2)),
             messages=messages,
             reply=reply,
-            params={"temperature": 0.2, "stream": True, "tools": len(self.TOOLS) + 6, "max_tokens": 8192},
+            params={
+                "temperature": 0.2,
+                "stream": True,
+                "tools": len(self.TOOLS) + 6,
+                "max_tokens": a.state.setdefault("max_tokens", self.rand.choice((8192, 16000, 32000))),
+            },
         )
 
 

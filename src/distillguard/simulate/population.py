@@ -19,6 +19,8 @@ from distillguard.simulate.corpora import Corpora, Prompt
 from distillguard.simulate.world import COUNTRY_TZ, DAY, HOUR, Network, World, tokens
 
 Request = dict[str, Any]
+ENDPOINTS = ("/v1/chat/completions", "/v1/responses", "/v1/messages")
+EFFORTS = ("low", "medium", "high")
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Account:
     api_keys: tuple[str, ...] = ()
     ip: str = ""
     user_agent: str = ""
+    endpoint: str = "/v1/chat/completions"
     adopts_new_model_at: float = float("inf")
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -135,6 +138,7 @@ class Source:
             api_keys=tuple(self.world.mint("key", self.index, n, k, length=20) for k in range(n_keys)),
             ip=ip,
             user_agent=user_agent,
+            endpoint=self.rand.choices(ENDPOINTS, (0.8, 0.15, 0.05))[0],
         )
         self.accounts.append(acct)
         return acct
@@ -164,11 +168,14 @@ class Source:
         """Drop arrivals before the account existed."""
         return times[times >= acct.created_at + 60.0]
 
-    def pick_model(
-        self, ts: float, acct: Account, mix: tuple[float, float, float] = (0.6, 0.25, 0.15)
-    ) -> str:
+    def pick_model(self, ts: float, acct: Account, mix: tuple[float, float, float] | None = None) -> str:
         """Choose the model an ordinary user asks for, including gradual adoption of the new release."""
         w = self.world
+        if mix is None:
+            if "mix" not in acct.state:
+                thinking, mini = self.rand.uniform(0.05, 0.6), self.rand.uniform(0.05, 0.3)
+                acct.state["mix"] = (1.0 - thinking - mini, mini, thinking)
+            mix = acct.state["mix"]
         if ts >= acct.adopts_new_model_at and self.rand.random() < 0.5:
             return w.new_model.name
         r = self.rand.random()
@@ -195,7 +202,7 @@ class Source:
         params: dict[str, Any] | None = None,
         status: int = 200,
         finish_reason: str = "stop",
-        endpoint: str = "/v1/chat/completions",
+        endpoint: str | None = None,
         ip: str | None = None,
         user_agent: str | None = None,
         key: int = 0,
@@ -205,6 +212,16 @@ class Source:
         input_tokens = sum(tokens(m["content"]) for m in messages) + 4 * len(messages)
         response: dict[str, Any] | None
         usage: dict[str, int]
+        if self.world.is_reasoning(model) and acct.label == "benign":
+            # Ordinary users of reasoning models set the effort too, many always and often to high.
+            if "effort" not in acct.state:
+                acct.state["effort"] = (
+                    self.rand.choice((0.0, 0.0, 0.5, 1.0, 1.0)),
+                    self.rand.choices(EFFORTS, (0.2, 0.3, 0.5))[0],
+                )
+            p_effort, effort = acct.state["effort"]
+            if self.rand.random() < p_effort:
+                params = {**(params or {}), "reasoning_effort": effort}
         if status == 200:
             reasoning = None
             if self.world.is_reasoning(model):
@@ -230,7 +247,7 @@ class Source:
             "ip": ip or acct.ip,
             "user_agent": user_agent or acct.user_agent,
             "model": model,
-            "endpoint": endpoint,
+            "endpoint": endpoint or acct.endpoint,
             "messages": messages,
             "params": params,
             "response": response,

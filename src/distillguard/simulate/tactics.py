@@ -706,11 +706,12 @@ class Campaign(ChatMixin):
         self.t_start = w.start + spec.start_day * DAY
         self.contents = [CONTENT_TACTICS[n](r, self.corpora, spec.paraphrase) for n in spec.content]
         self.weights = list(spec.content.values())
-        self.temperature = r.choice((0.6, 0.7, 1.0))
-        self.max_tokens = r.choice((8192, 16000, 32000))
+        # The campaign's client settings: one fingerprint for the whole campaign, or one per account
+        # where the operator imitates independent users (thin swarms, paraphrasing campaigns).
+        self.profile = self._profile()
         self.release_target = r.uniform(*spec.release_share)
         self.release_ramp = r.uniform(6, 20) * HOUR
-        self.blocks = [self.net.block(hosting=True) for _ in range(r.randint(2, 4))]
+        self.blocks = [self.net.block(hosting=r.random() < 0.7) for _ in range(r.randint(2, 4))]
         n = spec.accounts
         pools = 2 if spec.pool_failover else 1
         self.ban_at = (
@@ -797,7 +798,7 @@ class Campaign(ChatMixin):
                 user_agent=r.choice(("python-requests/2.32.3", "python-httpx/0.27.2")),
                 **common,
             )
-            acct.ip = self.net.in_block(self.net.block(hosting=True))
+            acct.ip = self.net.in_block(self.net.block(hosting=r.random() < 0.7))
         else:  # reseller_relay
             created = born if born else self.aged_created_at(100, 600)
             self.new_account(
@@ -875,7 +876,7 @@ class Campaign(ChatMixin):
     def _active(self, ts: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return (ts >= self.active_from[idx]) & (ts < self.active_to[idx])
 
-    def _model(self, ts: float) -> str:
+    def _model(self, ts: float, acct: int) -> str:
         w, r = self.world, self.rand
         release = w.new_model.released_at
         if ts >= release:
@@ -885,7 +886,26 @@ class Campaign(ChatMixin):
                 share = min(0.3, (ts - release) / (10 * DAY))
             if r.random() < share:
                 return w.new_model.name
-        return w.thinking if r.random() < 0.6 else w.flagship
+        p = self._profile_of(acct)
+        return w.thinking if r.random() < p["thinking"] else w.flagship if r.random() < 0.85 else w.mini
+
+    def _profile(self) -> dict[str, Any]:
+        r = self.rand
+        return {
+            "temperature": r.choice((0.6, 0.7, 1.0, None)),
+            "max_tokens": r.choice((None, 4096, 8192, 16000, 32000)),
+            "stream": r.random() < 0.35,
+            "thinking": r.uniform(0.3, 0.7),
+            "effort": r.uniform(0.2, 1.0),
+        }
+
+    def _profile_of(self, acct: int) -> dict[str, Any]:
+        if self.spec.infrastructure == "thin_swarm" or self.spec.paraphrase:
+            state = self.accounts[acct].state
+            if "profile" not in state:
+                state["profile"] = self._profile()
+            return state["profile"]
+        return self.profile
 
     def render(self, ts: float, acct: int) -> Request:
         """One request: a content tactic's prompt, or a relayed end user's genuine chat."""
@@ -896,7 +916,10 @@ class Campaign(ChatMixin):
         if infra == "hydra_cluster":
             ip = self.net.in_block(a.state["block"])
         elif infra == "thin_swarm":
-            ip = self.net.residential()  # a residential proxy exit per request
+            # Residential proxy with sticky sessions: the exit changes every few requests.
+            if not a.ip or r.random() < 0.35:
+                a.ip = self.net.residential()
+            ip = a.ip
         elif infra == "reseller_relay":
             ip, ua = self.net.residential(), r.choice(APP_AGENTS + SDK_AGENTS)
             if r.random() >= self.distill[acct]:
@@ -918,10 +941,12 @@ class Campaign(ChatMixin):
             ua = r.choice(IDE_AGENTS)  # spoofing an IDE agent to blend in with coding agents
         if ts >= self.ban_at and a is not None and self.pool_of[acct] == 0 and self.spec.pool_failover:
             status = 403  # the pool was banned; the harvester keeps retrying for a while
-        model = self._model(ts)
-        temperature = self.temperature if not self.spec.paraphrase else r.choice((0.6, 0.7, 0.8, 1.0))
-        params: dict[str, Any] = {"temperature": temperature, "max_tokens": self.max_tokens}
-        if self.world.is_reasoning(model):
+        model = self._model(ts, acct)
+        p = self._profile_of(acct)
+        params: dict[str, Any] = {k: p[k] for k in ("temperature", "max_tokens") if p[k] is not None}
+        if p["stream"]:
+            params["stream"] = True
+        if self.world.is_reasoning(model) and r.random() < p["effort"]:
             params["reasoning_effort"] = "high"
         if isinstance(content, AgenticHarvest):
             params["tools"] = len(AgenticHarvest.TOOLS)

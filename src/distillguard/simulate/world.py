@@ -306,8 +306,10 @@ class Network:
         """An address inside a large cloud provider."""
         return self._addr(self.rng.choice(self._CLOUD))
 
-    def block(self, hosting: bool = False) -> str:
-        """A /24 prefix ('a.b.c.') from cloud or small-hosting space."""
+    def block(self, hosting: bool | None = None) -> str:
+        """A /24 prefix ('a.b.c.') from cloud or small-hosting space (None: hosting 30% of the time)."""
+        if hosting is None:
+            hosting = self.rng.random() < 0.3
         first = self.rng.choice(self._HOSTING if hosting else self._CLOUD)
         return f"{first}.{self.rng.randrange(256)}.{self.rng.randrange(256)}."
 
