@@ -78,7 +78,9 @@ def test_no_single_field_separates_attack_from_benign(mixed: Path) -> None:
     for key, values in fields.items():
         values = {a: v for a, v in values.items() if a in seen}
         recall, fpr = _best_lookup(values, attack & seen)
-        assert not (recall >= 0.9 and fpr <= 0.01), f"{key} alone separates: recall {recall:.2f}, fpr {fpr:.3f}"
+        assert not (recall >= 0.9 and fpr <= 0.01), (
+            f"{key} alone separates: recall {recall:.2f}, fpr {fpr:.3f}"
+        )
 
 
 def test_no_volume_threshold_separates(mixed: Path) -> None:
@@ -109,6 +111,10 @@ def test_hard_negatives_share_the_attack_signals(mixed: Path) -> None:
     shared = defaultdict(set)
     for row in accounts:
         shared[row["payment_fingerprint"]].add(labels[row["account_id"]]["label"])
-    multi = [labels_ for fp, labels_ in shared.items() if sum(1 for r in accounts if r["payment_fingerprint"] == fp) > 2]
+    multi = [
+        labels_
+        for fp, labels_ in shared.items()
+        if sum(1 for r in accounts if r["payment_fingerprint"] == fp) > 2
+    ]
     assert any(x == {"benign"} for x in multi), "benign teams share cards"
     assert any(x == {"attack"} for x in multi), "some campaigns share cards"

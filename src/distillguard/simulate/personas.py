@@ -734,6 +734,8 @@ class MonitoringAgent(Source):
             user_agent=r.choice(("Go-http-client/2.0", "curl/8.5.0")),
         )
         self.triage = r.random() < 0.6
+        # Quality-drift canaries send one fixed real prompt again and again and compare the answers.
+        self.canary = pick(r, self.corpora.pool("self-instruct-seeds"))
 
     def events(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """A cron-like schedule with small jitter."""
@@ -745,7 +747,7 @@ class MonitoringAgent(Source):
         return ts, np.zeros(len(ts), dtype=np.int32)
 
     def render(self, ts: float, acct: int) -> Request:
-        """A canary ping, or triage of a real snippet of text."""
+        """A fixed canary prompt, or triage of a real snippet of text."""
         a = self.accounts[0]
         if self.triage:
             conv = self.corpora.chats[self.rand.randrange(len(self.corpora.chats))]
@@ -759,8 +761,8 @@ class MonitoringAgent(Source):
             ]
             reply = self.rand.choice(("OK - routine message.", "WARN - mentions a possible failure.", "OK"))
         else:
-            messages = [{"role": "user", "content": "Health check. Reply with the single word OK."}]
-            reply = "OK"
+            messages = [{"role": "user", "content": self.canary.text}]
+            reply = self.canary.reference or "OK"
         status = 200 if self.rand.random() > 0.005 else 503
         return self.answer(
             acct=a,
@@ -768,7 +770,7 @@ class MonitoringAgent(Source):
             messages=messages,
             reply=reply,
             status=status,
-            params={"temperature": 0.0, "max_tokens": 16},
+            params={"temperature": 0.0, "max_tokens": 16 if self.triage else 512},
         )
 
 
