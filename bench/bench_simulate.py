@@ -57,8 +57,10 @@ def main() -> None:
     print(f"throughput          {rate:,.0f} requests/s")
     print(f"peak memory (RSS)   {peak_mb:,.0f} MB")
     print(f"output size         {size_mb:,.0f} MB")
-    print(f"target              <= 120 s and <= 2048 MB for 1M requests: "
-          f"{'MET' if stats['seconds'] * 1e6 / stats['requests'] <= 120 and peak_mb <= 2048 else 'MISSED'}")
+    print(
+        f"target              <= 120 s and <= 2048 MB for 1M requests: "
+        f"{'MET' if stats['seconds'] * 1e6 / stats['requests'] <= 120 and peak_mb <= 2048 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":
