@@ -350,7 +350,7 @@ def _summarise(reports: list[FileReport], printer: IssuePrinter, ctx: _Context, 
     for note in printer.hidden_notes():
         out.print(note, markup=False, highlight=False, soft_wrap=True)
     table = Table(title="validation summary", title_justify="left")
-    table.add_column("file", overflow="fold")
+    table.add_column("file", overflow="fold", min_width=26)
     table.add_column("kind")
     table.add_column("ok", justify="right")
     table.add_column("invalid", justify="right")
