@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from distillguard.simulate.personas import benign_population
 from distillguard.simulate.population import Context, Source
@@ -26,52 +27,30 @@ def _n(base: float, scale: float) -> int:
     return max(1, round(base * scale))
 
 
-def hydra_cluster(scale: float, cid: str = "hydra-cluster", **kw: object) -> CampaignSpec:
-    """Hydra cluster: 300 accounts x 30-70 requests/day (~15k/day) sharing cards, IP blocks, sign-up bursts."""
-    spec = dict(
-        infrastructure="hydra_cluster",
-        accounts=_n(300, scale),
-        per_account_per_day=(30.0, 70.0),
-        content={"cot_elicitation": 0.5, "plain_harvest": 0.5},
-    )
-    spec.update(kw)
-    return CampaignSpec(campaign_id=cid, **spec)  # type: ignore[arg-type]
+# Per infrastructure: accounts at scale 1, requests per account per day, default content mix.
+DEFAULTS: dict[str, tuple[int, tuple[float, float], dict[str, float]]] = {
+    # ~15k requests/day sharing cards, IP blocks and sign-up bursts.
+    "hydra_cluster": (300, (30.0, 70.0), {"cot_elicitation": 0.5, "plain_harvest": 0.5}),
+    # Aged accounts, fresh card and residential proxy each, synchronised waves (reported 2-13/day).
+    "thin_swarm": (800, (2.0, 13.0), {"persona_template": 0.7, "plain_harvest": 0.3}),
+    # 24/7 with no idle gaps (reported ~730-860/day).
+    "thick_pool": (16, (730.0, 860.0), {"rubric_grading": 0.5, "rl_task_generation": 0.5}),
+    # Many genuine end users behind each account, 10-70% distillation.
+    "reseller_relay": (3, (1000.0, 3000.0), {"synthetic_data": 0.6, "plain_harvest": 0.4}),
+}
 
 
-def thin_swarm(scale: float, cid: str = "thin-swarm", **kw: object) -> CampaignSpec:
-    """Thin swarm: 800 aged accounts x 2-13 requests/day, fresh card and residential proxy each, synchronised waves."""
-    spec = dict(
-        infrastructure="thin_swarm",
-        accounts=_n(800, scale),
-        per_account_per_day=(2.0, 13.0),
-        content={"persona_template": 0.7, "plain_harvest": 0.3},
-    )
-    spec.update(kw)
-    return CampaignSpec(campaign_id=cid, **spec)  # type: ignore[arg-type]
-
-
-def thick_pool(scale: float, cid: str = "thick-pool", **kw: object) -> CampaignSpec:
-    """Thick pool: 16 accounts x 730-860 requests/day, 24/7 with no idle gaps."""
-    spec = dict(
-        infrastructure="thick_pool",
-        accounts=_n(16, scale),
-        per_account_per_day=(730.0, 860.0),
-        content={"rubric_grading": 0.5, "rl_task_generation": 0.5},
-    )
-    spec.update(kw)
-    return CampaignSpec(campaign_id=cid, **spec)  # type: ignore[arg-type]
-
-
-def reseller_relay(scale: float, cid: str = "reseller-relay", **kw: object) -> CampaignSpec:
-    """Reseller relay: 3 accounts x 1,000-3,000 requests/day from many end users, 10-70% distillation."""
-    spec = dict(
-        infrastructure="reseller_relay",
-        accounts=_n(3, scale),
-        per_account_per_day=(1000.0, 3000.0),
-        content={"synthetic_data": 0.6, "plain_harvest": 0.4},
-    )
-    spec.update(kw)
-    return CampaignSpec(campaign_id=cid, **spec)  # type: ignore[arg-type]
+def campaign(infrastructure: str, scale: float, cid: str | None = None, **overrides: Any) -> CampaignSpec:
+    """A campaign spec with the infrastructure's defaults at ``scale``; keyword arguments override them."""
+    accounts, rate, content = DEFAULTS[infrastructure]
+    spec: dict[str, Any] = {
+        "infrastructure": infrastructure,
+        "accounts": _n(accounts, scale),
+        "per_account_per_day": rate,
+        "content": content,
+    }
+    spec.update(overrides)
+    return CampaignSpec(campaign_id=cid or infrastructure.replace("_", "-"), **spec)
 
 
 def _single(make: Callable[[Context, float], list[CampaignSpec]]) -> Callable[[Context, float], list[Source]]:
@@ -94,7 +73,8 @@ class Scenario:
 def _mixed(ctx: Context, s: float) -> list[CampaignSpec]:
     """Six concurrent campaigns covering every tactic, over the full benign population."""
     return [
-        hydra_cluster(
+        campaign(
+            "hydra_cluster",
             s,
             "C1-hydra-reasoning",
             content={"cot_elicitation": 0.4, "reasoning_coercion": 0.4, "plain_harvest": 0.2},
@@ -102,10 +82,11 @@ def _mixed(ctx: Context, s: float) -> list[CampaignSpec]:
             release_chaser=True,
             start_day=0.2,
         ),
-        thick_pool(s, "C2-thick-grader"),
-        thin_swarm(s, "C3-thin-persona", start_day=0.5),
-        reseller_relay(s, "C4-relay-synthetic"),
-        hydra_cluster(
+        campaign("thick_pool", s, "C2-thick-grader"),
+        campaign("thin_swarm", s, "C3-thin-persona", start_day=0.5),
+        campaign("reseller_relay", s, "C4-relay-synthetic"),
+        campaign(
+            "hydra_cluster",
             s,
             "C5-technique-search",
             accounts=_n(30, s),
@@ -113,7 +94,8 @@ def _mixed(ctx: Context, s: float) -> list[CampaignSpec]:
             content={"technique_search": 0.7, "censorship_rewrite": 0.3},
             start_day=1.0,
         ),
-        thick_pool(
+        campaign(
+            "thick_pool",
             s,
             "C6-agentic-failover",
             accounts=_n(24, s),
@@ -137,28 +119,30 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "hydra_cluster",
             "One hydra cluster harvesting plain answers and reconstructed reasoning.",
-            _single(lambda c, s: [hydra_cluster(s)]),
+            _single(lambda c, s: [campaign("hydra_cluster", s)]),
         ),
         Scenario(
             "thin_swarm",
             "One thin swarm under any per-account threshold, linked only by templates and timing.",
-            _single(lambda c, s: [thin_swarm(s)]),
+            _single(lambda c, s: [campaign("thin_swarm", s)]),
         ),
         Scenario(
             "thick_pool",
             "One thick pool grading and generating RL tasks around the clock.",
-            _single(lambda c, s: [thick_pool(s)]),
+            _single(lambda c, s: [campaign("thick_pool", s)]),
         ),
         Scenario(
             "reseller_relay",
             "Three reseller accounts relaying real users with distillation mixed in.",
-            _single(lambda c, s: [reseller_relay(s)]),
+            _single(lambda c, s: [campaign("reseller_relay", s)]),
         ),
         Scenario(
             "release_chaser",
             "A hydra cluster that moves half its traffic to the new model within a day.",
             _single(
-                lambda c, s: [hydra_cluster(s, "release-chaser", accounts=_n(150, s), release_chaser=True)]
+                lambda c, s: [
+                    campaign("hydra_cluster", s, "release-chaser", accounts=_n(150, s), release_chaser=True)
+                ]
             ),
         ),
         Scenario(
@@ -166,7 +150,8 @@ SCENARIOS: dict[str, Scenario] = {
             "Multilingual reasoning-trace coercion from a paraphrasing hydra cluster.",
             _single(
                 lambda c, s: [
-                    hydra_cluster(
+                    campaign(
+                        "hydra_cluster",
                         s,
                         "reasoning-coercion",
                         accounts=_n(200, s),
@@ -181,7 +166,13 @@ SCENARIOS: dict[str, Scenario] = {
             "Chain-of-thought elicitation over completed answers.",
             _single(
                 lambda c, s: [
-                    hydra_cluster(s, "cot-elicitation", accounts=_n(200, s), content={"cot_elicitation": 1.0})
+                    campaign(
+                        "hydra_cluster",
+                        s,
+                        "cot-elicitation",
+                        accounts=_n(200, s),
+                        content={"cot_elicitation": 1.0},
+                    )
                 ]
             ),
         ),
@@ -190,7 +181,9 @@ SCENARIOS: dict[str, Scenario] = {
             "The model used as a reward model by a thick pool.",
             _single(
                 lambda c, s: [
-                    thick_pool(s, "rubric-grading", accounts=_n(12, s), content={"rubric_grading": 1.0})
+                    campaign(
+                        "thick_pool", s, "rubric-grading", accounts=_n(12, s), content={"rubric_grading": 1.0}
+                    )
                 ]
             ),
         ),
@@ -199,8 +192,12 @@ SCENARIOS: dict[str, Scenario] = {
             "RL task generation by a thick pool.",
             _single(
                 lambda c, s: [
-                    thick_pool(
-                        s, "rl-task-generation", accounts=_n(12, s), content={"rl_task_generation": 1.0}
+                    campaign(
+                        "thick_pool",
+                        s,
+                        "rl-task-generation",
+                        accounts=_n(12, s),
+                        content={"rl_task_generation": 1.0},
                     )
                 ]
             ),
@@ -210,8 +207,12 @@ SCENARIOS: dict[str, Scenario] = {
             "Censorship-safe rewrites of sensitive questions.",
             _single(
                 lambda c, s: [
-                    hydra_cluster(
-                        s, "censorship-rewrite", accounts=_n(100, s), content={"censorship_rewrite": 1.0}
+                    campaign(
+                        "hydra_cluster",
+                        s,
+                        "censorship-rewrite",
+                        accounts=_n(100, s),
+                        content={"censorship_rewrite": 1.0},
                     )
                 ]
             ),
@@ -221,7 +222,8 @@ SCENARIOS: dict[str, Scenario] = {
             "Tool-use trajectory harvesting that imitates coding agents.",
             _single(
                 lambda c, s: [
-                    thick_pool(
+                    campaign(
+                        "thick_pool",
                         s,
                         "agentic-harvest",
                         accounts=_n(20, s),
@@ -236,7 +238,8 @@ SCENARIOS: dict[str, Scenario] = {
             "Thousands of varied extraction attempts, mostly refused.",
             _single(
                 lambda c, s: [
-                    hydra_cluster(
+                    campaign(
+                        "hydra_cluster",
                         s,
                         "technique-search",
                         accounts=_n(40, s),
@@ -251,7 +254,8 @@ SCENARIOS: dict[str, Scenario] = {
             "A thick pool banned mid-window and replaced by a fresh pool within hours.",
             _single(
                 lambda c, s: [
-                    thick_pool(
+                    campaign(
+                        "thick_pool",
                         s,
                         "pool-failover",
                         accounts=_n(30, s),

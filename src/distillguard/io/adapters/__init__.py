@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from distillguard.io.records import json_type as type_name
 from distillguard.io.schema import format_ts
 
 __all__ = ["ADAPTERS", "Adapter", "AdapterError"]
@@ -60,23 +61,6 @@ def join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
     return f"{path}.{key}" if path else key
-
-
-def type_name(value: Any) -> str:
-    """Name a JSON value's type the way error messages should show it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
 
 
 def expect_object(value: Any, path: str) -> dict[str, Any]:
