@@ -30,6 +30,7 @@ from distillguard.simulate.world import (
     FREE_MAIL,
     GLOBAL_DIURNAL,
     HOUR,
+    HUMAN_DIURNAL,
     IDE_AGENTS,
     SDK_AGENTS,
     diurnal_times,
@@ -739,6 +740,7 @@ class Campaign(ChatMixin):
         lo, hi = spec.per_account_per_day
         self.rates = self.np_rng.uniform(lo, hi, size=m)
         self.distill = self.np_rng.uniform(*spec.distill_share, size=m)
+        self.tz = np.array([a.tz for a in self.accounts])
 
     # -- accounts ------------------------------------------------------------------------------------
     def _make_account(self, born: float | None) -> None:
@@ -844,8 +846,12 @@ class Campaign(ChatMixin):
                 live = np.flatnonzero((self.active_from <= wt) & (wt < self.active_to))
                 if len(live) == 0:
                     continue
-                k = min(len(live), rng.poisson(per_wave))
-                chosen = rng.choice(live, size=k, replace=False)
+                # Each account only works in its own country's daytime, so no account on its own
+                # shows a 24/7 duty cycle; the waves are what give the swarm away.
+                local = ((wt / HOUR + self.tz[live]) % 24).astype(int)
+                weight = HUMAN_DIURNAL[local]
+                k = min(len(live), rng.poisson(per_wave), int((weight > 0).sum()))
+                chosen = rng.choice(live, size=k, replace=False, p=weight / weight.sum())
                 ts_l.append(wt + rng.uniform(0, 90, size=k))
                 idx_l.append(chosen.astype(np.int32))
             if not ts_l:

@@ -1,0 +1,154 @@
+"""Per-request features: one pass over the traffic that runs the text kernels and flattens each request.
+
+The pass reads any traffic file through ``io.readers`` (so bad records are reported with file,
+line and field, never crash the scan), and writes two Parquet tables into a work directory:
+
+- ``request_features.parquet``: one row per request with flat columns (time, account, client,
+  model, parameters, usage, status, message counts) and the kernels' outputs (extraction intent,
+  template id);
+- ``template_keys.parquet``: one row per (request, fingerprint part, LSH band) key.
+
+Everything downstream (account windows, linkage, scoring) is relational and runs in Ibis over these
+two tables, so the Python-heavy work happens exactly once per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from distillguard.io.readers import Issue, read_batches
+from distillguard.kernels.intent import INTENT_CLASSES, default_classifier, intent_scores
+from distillguard.kernels.templates import template_ids, template_keys
+
+FEATURES_FILE = "request_features.parquet"
+KEYS_FILE = "template_keys.parquet"
+
+
+@dataclass
+class StageResult:
+    """What the per-request pass produced."""
+
+    requests: int
+    issues: list[Issue]
+    features_path: Path
+    keys_path: Path
+
+
+def _field(col: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
+    return pc.struct_field(col, name)
+
+
+def _role_count(messages: pa.Array, role: str) -> pa.Array:
+    """How many messages of one role each request has."""
+    flat = pc.list_flatten(messages)
+    parents = pc.list_parent_indices(messages)
+    is_role = pc.equal(pc.struct_field(flat, "role"), role)
+    table = pa.table({"parent": parents, "hit": pc.cast(is_role, pa.int32())})
+    grouped = table.group_by("parent").aggregate([("hit", "sum")])
+    counts = [0] * len(messages)
+    for p, c in zip(grouped["parent"].to_pylist(), grouped["hit_sum"].to_pylist(), strict=True):
+        counts[p] = c
+    return pa.array(counts, pa.int32())
+
+
+def flatten_batch(batch: pa.RecordBatch | pa.Table) -> pa.Table:
+    """The flat, kernel-free columns of a batch of requests."""
+    t = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+    t = t.combine_chunks()
+    params, usage, response = t["params"].chunk(0), t["usage"].chunk(0), t["response"].chunk(0)
+    messages = t["messages"].chunk(0)
+    return pa.table(
+        {
+            "request_id": t["request_id"],
+            "account_id": t["account_id"],
+            "ts": t["ts"],
+            "api_key_id": t["api_key_id"],
+            "ip": t["ip"],
+            "user_agent": t["user_agent"],
+            "model": t["model"],
+            "endpoint": t["endpoint"],
+            "status": t["status"],
+            "temperature": _field(params, "temperature"),
+            "top_p": _field(params, "top_p"),
+            "max_tokens": _field(params, "max_tokens"),
+            "n": _field(params, "n"),
+            "stream": _field(params, "stream"),
+            "tools": _field(params, "tools"),
+            "reasoning_effort": _field(params, "reasoning_effort"),
+            "input_tokens": _field(usage, "input_tokens"),
+            "output_tokens": _field(usage, "output_tokens"),
+            "reasoning_tokens": _field(usage, "reasoning_tokens"),
+            "has_reasoning": pc.is_valid(_field(response, "reasoning")),
+            "n_messages": pc.list_value_length(messages),
+            "n_assistant": _role_count(messages, "assistant"),
+            "n_tool_messages": _role_count(messages, "tool"),
+            "has_system": pc.greater(_role_count(messages, "system"), 0),
+        }
+    )
+
+
+def request_features(batch: pa.RecordBatch | pa.Table, classifier: object | None = None) -> tuple[pa.Table, pa.Table]:
+    """Flat features plus kernel outputs for one batch, and its template keys."""
+    flat = flatten_batch(batch)
+    scores = intent_scores(batch, classifier or default_classifier())
+    columns = {name: flat[name] for name in flat.column_names}
+    columns["intent"] = scores["intent"]
+    columns["p_extract"] = scores["p_extract"]
+    for cls in INTENT_CLASSES:
+        if cls != "none":
+            columns[f"p_{cls}"] = scores[f"p_{cls}"]
+    columns["template_id"] = template_ids(batch)
+    return pa.table(columns), template_keys(batch)
+
+
+def stage_requests(
+    paths: Iterable[str | Path],
+    work_dir: str | Path,
+    *,
+    batch_size: int = 20_000,
+    on_progress: Callable[[int], None] | None = None,
+) -> StageResult:
+    """Run the per-request pass over every input file into ``work_dir``."""
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    features_path, keys_path = work / FEATURES_FILE, work / KEYS_FILE
+    classifier = default_classifier()
+    issues: list[Issue] = []
+    total = 0
+    feat_writer: pq.ParquetWriter | None = None
+    keys_writer: pq.ParquetWriter | None = None
+    try:
+        for path in paths:
+            for result in read_batches(path, "requests", batch_size=batch_size):
+                issues.extend(result.issues)
+                if result.batch.num_rows == 0:
+                    continue
+                feats, keys = request_features(result.batch, classifier)
+                if feat_writer is None:
+                    feat_writer = pq.ParquetWriter(features_path, feats.schema, compression="zstd")
+                    keys_writer = pq.ParquetWriter(keys_path, keys.schema, compression="zstd")
+                feat_writer.write_table(feats)
+                assert keys_writer is not None
+                keys_writer.write_table(keys)
+                total += feats.num_rows
+                if on_progress:
+                    on_progress(total)
+    finally:
+        for w in (feat_writer, keys_writer):
+            if w is not None:
+                w.close()
+    if feat_writer is None:
+        # No valid request at all: write empty tables with the right columns so later stages run.
+        from distillguard.io.schema import REQUESTS
+
+        empty = REQUESTS.empty_table()
+        feats, keys = request_features(empty, classifier)
+        pq.write_table(feats, features_path)
+        pq.write_table(keys, keys_path)
+    return StageResult(total, issues, features_path, keys_path)
