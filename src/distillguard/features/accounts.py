@@ -30,22 +30,51 @@ class Feature:
 ACCOUNT_FEATURES: tuple[Feature, ...] = (
     Feature("requests_per_day", "behaviour", +1, "requests per day the account was active"),
     Feature("output_tokens_per_day", "behaviour", +1, "output tokens harvested per active day"),
-    Feature("hour_coverage", "behaviour", +1, "share of the 24 hours of the day with any activity (24/7 duty cycle)"),
-    Feature("active_hour_share", "behaviour", +1, "share of the hours between first and last request with activity"),
+    Feature(
+        "hour_coverage",
+        "behaviour",
+        +1,
+        "share of the 24 hours of the day with any activity (24/7 duty cycle)",
+    ),
+    Feature(
+        "active_hour_share",
+        "behaviour",
+        +1,
+        "share of the hours between first and last request with activity",
+    ),
     Feature("longest_idle_hours", "behaviour", -1, "longest gap between two requests (humans sleep)"),
     Feature("hour_entropy", "behaviour", +1, "entropy of the hour-of-day histogram (flat = machine-driven)"),
-    Feature("first_day_share", "behaviour", +1, "share of the daily rate reached in the first 24 h (no-ramp onboarding)"),
+    Feature(
+        "first_day_share",
+        "behaviour",
+        +1,
+        "share of the daily rate reached in the first 24 h (no-ramp onboarding)",
+    ),
     Feature("max_per_minute", "behaviour", +1, "peak requests in one minute (concurrency)"),
-    Feature("param_top_share", "behaviour", +1, "share of requests with the account's most common sampling settings"),
+    Feature(
+        "param_top_share",
+        "behaviour",
+        +1,
+        "share of requests with the account's most common sampling settings",
+    ),
     Feature("single_turn_share", "behaviour", +1, "share of requests without prior assistant turns"),
-    Feature("new_model_share", "behaviour", +1, "share of traffic on a newly seen model in its first 24 h (release chasing)"),
+    Feature(
+        "new_model_share",
+        "behaviour",
+        +1,
+        "share of traffic on a newly seen model in its first 24 h (release chasing)",
+    ),
     Feature("refusal_share", "behaviour", +1, "share of requests refused with 400/403 (technique search)"),
     Feature("ip_diversity", "behaviour", +1, "distinct client IPs per request (relays and proxy rotation)"),
     Feature("ua_diversity", "behaviour", +1, "distinct user agents per request"),
     Feature("extract_share", "content", +1, "share of requests the intent classifier marks as extraction"),
     Feature("mean_p_extract", "content", +1, "mean extraction probability"),
-    Feature("intent_focus", "content", +1, "share of extraction requests in the account's top extraction family"),
-    Feature("template_top_share", "templates", +1, "share of requests built from the account's most used template"),
+    Feature(
+        "intent_focus", "content", +1, "share of extraction requests in the account's top extraction family"
+    ),
+    Feature(
+        "template_top_share", "templates", +1, "share of requests built from the account's most used template"
+    ),
     Feature("template_diversity", "templates", -1, "distinct templates per request"),
 )
 
@@ -71,10 +100,12 @@ def with_request_columns(r: ir.Table) -> ir.Table:
         ";s=",
         r.stream.cast("string").fill_null("-"),
     )
+    # epoch_seconds() is typed int32 but returns fractions on some engines: pin it to float64.
+    epoch = r.ts.epoch_seconds().cast("float64")
     return r.mutate(
-        epoch=r.ts.epoch_seconds(),
-        hour_bucket=r.ts.epoch_seconds() // 3600,
-        minute_bucket=r.ts.epoch_seconds() // 60,
+        epoch=epoch,
+        hour_bucket=(epoch // 3600).cast("int64"),
+        minute_bucket=(epoch // 60).cast("int64"),
         hod=r.ts.hour(),
         ip_prefix=prefix,
         param_combo=params,
@@ -127,8 +158,8 @@ def account_features(
     hod = r.group_by(["account_id", "hod"]).aggregate(c=_.count())
     hod_tot = hod.group_by("account_id").aggregate(tot=_.c.sum())
     hod = hod.join(hod_tot, "account_id")
-    entropy = hod.mutate(p=hod.c / hod.tot).group_by("account_id").aggregate(
-        hour_entropy=(-(_.p * _.p.ln())).sum()
+    entropy = (
+        hod.mutate(p=hod.c / hod.tot).group_by("account_id").aggregate(hour_entropy=(-(_.p * _.p.ln())).sum())
     )
     per_minute = (
         r.group_by(["account_id", "minute_bucket"])
@@ -164,7 +195,7 @@ def account_features(
         rel = released.timestamp()
         window = r.filter((r.epoch >= rel) & (r.epoch < rel + 86400))
         nm = window.group_by("account_id").aggregate(
-            nm_total=_.count(), nm_new=(_.model == name).cast("int32").sum()
+            nm_total=_.count(), nm_new=(_.model == name).cast("int64").sum()
         )
         feats = left_join_on_account(feats, nm)
     span_days = ((feats.last_epoch - feats.first_epoch) / 86400).clip(lower=1.0 / 24)
@@ -187,7 +218,9 @@ def account_features(
         template_diversity=feats.distinct_templates / feats.n_requests,
     )
     if new_model is not None:
-        out = out.mutate(new_model_share=(out.nm_new.fill_null(0) / out.nm_total.clip(lower=1)).cast("float64"))
+        out = out.mutate(
+            new_model_share=(out.nm_new.fill_null(0) / out.nm_total.clip(lower=1)).cast("float64")
+        )
     else:
         out = out.mutate(new_model_share=ibis.literal(0.0))
     return out
@@ -198,6 +231,6 @@ def newly_seen_model(requests: ir.Table, *, settle_hours: float = 12.0) -> ir.Ta
     start = requests.ts.min().as_scalar()
     firsts = requests.group_by("model").aggregate(first_seen=_.ts.min(), n=_.count())
     return firsts.filter(
-        firsts.first_seen.epoch_seconds() > start.epoch_seconds() + settle_hours * 3600
+        firsts.first_seen.epoch_seconds().cast("float64")
+        > start.epoch_seconds().cast("float64") + settle_hours * 3600
     ).order_by("first_seen")
-

@@ -93,7 +93,9 @@ def flatten_batch(batch: pa.RecordBatch | pa.Table) -> pa.Table:
     )
 
 
-def request_features(batch: pa.RecordBatch | pa.Table, classifier: object | None = None) -> tuple[pa.Table, pa.Table]:
+def request_features(
+    batch: pa.RecordBatch | pa.Table, classifier: object | None = None
+) -> tuple[pa.Table, pa.Table]:
     """Flat features plus kernel outputs for one batch, and its template keys."""
     flat = flatten_batch(batch)
     scores = intent_scores(batch, classifier or default_classifier())

@@ -32,7 +32,9 @@ class Clustering:
                 "account_id": pa.array(self.accounts, pa.string()),
                 "cluster_id": pa.array([f"k{c:05d}" for c in self.cluster], pa.string()),
                 "component_id": pa.array(self.component.astype(np.int64)),
-                "cluster_size": pa.array(sizes[self.cluster].astype(np.int64) if len(sizes) else [], pa.int64()),
+                "cluster_size": pa.array(
+                    sizes[self.cluster].astype(np.int64) if len(sizes) else [], pa.int64()
+                ),
             }
         )
 

@@ -75,7 +75,9 @@ def signup_edges(accounts: ir.Table, cfg: LinkageConfig) -> ir.Table:
 def network_edges(requests: ir.Table, cfg: LinkageConfig) -> ir.Table:
     """Accounts sending from the same /24 (or IPv6 /48)."""
     totals = requests.group_by("account_id").aggregate(n=_.count())
-    per = requests.filter(requests.ip_prefix != "").group_by(["account_id", "ip_prefix"]).aggregate(c=_.count())
+    per = (
+        requests.filter(requests.ip_prefix != "").group_by(["account_id", "ip_prefix"]).aggregate(c=_.count())
+    )
     per = per.join(totals, "account_id")
     per = per.mutate(weight=per.c / per.n).filter(_.weight >= cfg.min_share)
     return per.select(
@@ -147,9 +149,24 @@ def linkage_edges(
     if not parts:
         return ibis.memtable(
             {"account_id": [], "indicator": [], "kind": [], "weight": [], "n_holders": []},
-            schema={"account_id": "string", "indicator": "string", "kind": "string", "weight": "float64",
-                    "n_holders": "int64"},
+            schema={
+                "account_id": "string",
+                "indicator": "string",
+                "kind": "string",
+                "weight": "float64",
+                "n_holders": "int64",
+            },
         )
-    edges = ibis.union(*[p.mutate(weight=p.weight.cast("float64")) for p in parts], distinct=False)
+    # One nullable schema for every part, so the union type-checks on every engine.
+    common = [
+        p.select(
+            account_id=p.account_id.cast("string"),
+            indicator=p.indicator.cast("string"),
+            kind=p.kind.cast("string"),
+            weight=p.weight.cast("float64"),
+        )
+        for p in parts
+    ]
+    edges = ibis.union(*common, distinct=False)
     n_accounts = requests.account_id.nunique().as_scalar()
     return _cap(edges, n_accounts, cfg)

@@ -1,0 +1,34 @@
+"""Where the relational work runs: DuckDB in process by default, PySpark for provider-scale data.
+
+The same Ibis expressions run on either; only the connection differs.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+ENGINES = ("duckdb", "pyspark")
+
+
+def connect(engine: str = "duckdb", **options: Any) -> Any:
+    """Open an Ibis connection for an engine name; PySpark uses ``master`` (default local[2])."""
+    import ibis
+
+    if engine == "duckdb":
+        return ibis.duckdb.connect(**options)
+    if engine == "pyspark":
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise ValueError("--engine pyspark needs PySpark: pip install 'distillguard[spark]'") from None
+        master = options.pop("master", os.environ.get("DISTILLGUARD_SPARK_MASTER", "local[2]"))
+        session = (
+            SparkSession.builder.master(master)
+            .appName("distillguard")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .getOrCreate()
+        )
+        return ibis.pyspark.connect(session, **options)
+    raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

@@ -1,0 +1,1 @@
+"""Per-request and per-account features that the detectors score."""

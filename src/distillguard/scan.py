@@ -1,0 +1,145 @@
+"""The main job: scan traffic logs for distillation campaigns and write accounts, campaigns and a report.
+
+Stages (each in its own module): ``features.requests`` runs the text kernels once per request;
+``features.accounts`` and ``linkage.edges`` are Ibis expressions run by the chosen engine;
+``linkage.clusters`` groups accounts; ``scoring.risk`` calibrates risk to the requested
+false-positive rate without labels; ``scoring.campaigns`` turns flagged clusters into campaigns
+with evidence; ``report.html`` draws the page.
+
+``stage`` and ``detect`` are separate so that evaluation can stage once and detect on growing
+prefixes of the logs (time to detect) or with signal families switched off (ablation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from distillguard.engines import connect
+from distillguard.features.accounts import account_features, newly_seen_model, with_request_columns
+from distillguard.features.requests import FEATURES_FILE, KEYS_FILE, StageResult, stage_requests
+from distillguard.io.readers import Issue, read_batches
+from distillguard.linkage.clusters import cluster_accounts
+from distillguard.linkage.edges import EDGE_KINDS, LinkageConfig, linkage_edges
+from distillguard.scoring.campaigns import build_campaigns
+from distillguard.scoring.risk import ScoringConfig, score_accounts
+
+# Signal families that can be switched off for ablation, and what each removes.
+SIGNAL_FAMILIES: dict[str, str] = {
+    "content": "extraction-intent features",
+    "templates": "template reuse features",
+    "behaviour": "volume, timing, parameters, clients",
+    "distribution": "the MMD distribution test",
+    "linkage_infrastructure": "payment, network, sign-up and synchronised-activity links",
+    "linkage_content": "shared-template links",
+}
+_INFRA_KINDS = ("payment", "network", "signup", "sync")
+
+
+@dataclass
+class ScanConfig:
+    """Everything a scan can be told."""
+
+    fpr: float = 0.001
+    engine: str = "duckdb"
+    disabled: frozenset[str] = field(default_factory=frozenset)
+    until: dt.datetime | None = None
+    linkage: LinkageConfig = field(default_factory=LinkageConfig)
+    seed: int = 0
+
+    def scoring(self) -> ScoringConfig:
+        """The scorer's settings implied by this scan's."""
+        families = {f for f in self.disabled if f in ("content", "templates", "behaviour", "distribution")}
+        return ScoringConfig(fpr=self.fpr, disabled_families=frozenset(families), random_state=self.seed)
+
+    def linkage_config(self) -> LinkageConfig:
+        """The linkage settings with ablated link kinds removed."""
+        kinds = set(self.linkage.kinds)
+        if "linkage_infrastructure" in self.disabled:
+            kinds -= set(_INFRA_KINDS)
+        if "linkage_content" in self.disabled:
+            kinds.discard("template")
+        return replace(self.linkage, kinds=tuple(k for k in EDGE_KINDS if k in kinds))
+
+
+@dataclass
+class Detection:
+    """The result of one detection run over staged traffic."""
+
+    accounts: pd.DataFrame
+    campaigns: list[dict[str, Any]]
+    features: pd.DataFrame
+    edges: pa.Table
+    account_threshold: float
+    window: tuple[dt.datetime | None, dt.datetime | None]
+
+
+def read_accounts(path: str | Path | None) -> tuple[pa.Table | None, list[Issue]]:
+    """Read an accounts file through the validating reader, keeping valid rows and issues."""
+    if path is None:
+        return None, []
+    batches, issues = [], []
+    for result in read_batches(path, "accounts"):
+        issues.extend(result.issues)
+        if result.batch.num_rows:
+            batches.append(result.batch)
+    if not batches:
+        return None, issues
+    return pa.Table.from_batches(batches), issues
+
+
+def stage(
+    requests: Sequence[str | Path], work_dir: str | Path, on_progress: Callable[[int], None] | None = None
+) -> StageResult:
+    """Run the per-request kernels over the logs once."""
+    return stage_requests(requests, work_dir, on_progress=on_progress)
+
+
+def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> Detection:
+    """Account features, linkage, clusters, calibrated risk and campaigns from staged traffic."""
+    work = Path(work_dir)
+    con = connect(cfg.engine)
+    r = con.read_parquet(str(work / FEATURES_FILE))
+    keys = con.read_parquet(str(work / KEYS_FILE))
+    if cfg.until is not None:
+        r = r.filter(r.ts < cfg.until)
+    r = with_request_columns(r)
+    if "content" in cfg.disabled:
+        r = r.mutate(p_extract=ibis.literal(0.0), intent=ibis.literal("none"))
+    acc = ibis.memtable(accounts) if accounts is not None else None
+    new = con.to_pyarrow(newly_seen_model(r).limit(1)).to_pylist()
+    new_model = (new[0]["model"], new[0]["first_seen"]) if new else None
+    features = con.to_pyarrow(account_features(r, new_model=new_model)).to_pandas()
+    edges = con.to_pyarrow(linkage_edges(r, acc, keys, cfg.linkage_config()))
+    clustering = cluster_accounts(features["account_id"], edges, seed=cfg.seed).table()
+    scores = score_accounts(features, clustering.to_pandas(), cfg.scoring())
+    window = con.to_pyarrow(r.aggregate(first=r.ts.min(), last=r.ts.max())).to_pylist()[0]
+    campaigns = build_campaigns(scores.table, features, edges, r, con)
+    return Detection(
+        scores.table, campaigns, features, edges, scores.account_threshold, (window["first"], window["last"])
+    )
+
+
+def write_outputs(det: Detection, out_dir: str | Path) -> list[Path]:
+    """Write accounts.csv and campaigns.json (the stable, documented outputs)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    acc = det.accounts.copy()
+    camp_of = {a: c["campaign_id"] for c in det.campaigns for a in c["accounts"]}
+    acc["campaign_id"] = acc["account_id"].map(camp_of).fillna("")
+    acc["cluster_id"] = acc["cluster_id"].where(acc["cluster_size"] >= 2, "")
+    cols = ["account_id", "risk", "flagged", "cluster_id", "campaign_id", "reasons"]
+    acc = acc.sort_values(["risk", "account_id"], ascending=[False, True])
+    acc[cols].to_csv(out / "accounts.csv", index=False, float_format="%.6f")
+    (out / "campaigns.json").write_text(
+        json.dumps({"campaigns": det.campaigns}, indent=2, default=str) + "\n"
+    )
+    return [out / "accounts.csv", out / "campaigns.json"]
