@@ -39,8 +39,10 @@ def main() -> None:
 
     texts = sample_prompts(args.n)
     chars = np.array([len(t) for t in texts])
-    print(f"{len(texts)} prompts, chars median {int(np.median(chars))}, p90 {int(np.percentile(chars, 90))}; "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"{len(texts)} prompts, chars median {int(np.median(chars))}, p90 {int(np.percentile(chars, 90))}; "
+        f"{os.cpu_count()} CPUs"
+    )
     for max_length in args.max_length:
         for threads in args.threads:
             t0 = time.perf_counter()
@@ -52,9 +54,11 @@ def main() -> None:
             dt = time.perf_counter() - t0
             toks = emb._tokenizer.encode_batch(texts)
             kept = np.array([min(len(e.ids), max_length) for e in toks])
-            print(f"max_length={max_length:4d} threads={threads}: {len(texts) / dt:7.1f} texts/s "
-                  f"({dt * 1e3 / len(texts):.2f} ms/text, mean {kept.mean():.0f} tokens kept, "
-                  f"{(kept >= max_length).mean():.0%} truncated), load {load_s:.2f} s, shape {vecs.shape}")
+            print(
+                f"max_length={max_length:4d} threads={threads}: {len(texts) / dt:7.1f} texts/s "
+                f"({dt * 1e3 / len(texts):.2f} ms/text, mean {kept.mean():.0f} tokens kept, "
+                f"{(kept >= max_length).mean():.0%} truncated), load {load_s:.2f} s, shape {vecs.shape}"
+            )
 
 
 if __name__ == "__main__":

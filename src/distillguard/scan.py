@@ -22,6 +22,7 @@ from typing import Any
 import ibis
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute is used below
 
 from distillguard.engines import connect
 from distillguard.features.accounts import account_features, newly_seen_model, with_request_columns
@@ -120,12 +121,24 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
     features = con.to_pyarrow(account_features(r, new_model=new_model)).to_pandas()
     edges = con.to_pyarrow(linkage_edges(r, acc, keys, cfg.linkage_config()))
     clustering = cluster_accounts(features["account_id"], edges, seed=cfg.seed).table()
-    scores = score_accounts(features, clustering.to_pandas(), cfg.scoring())
+    bodies = cluster_bodies(r, clustering, new_model)
+    scores = score_accounts(features, clustering.to_pandas(), cfg.scoring(), bodies=bodies)
     window = con.to_pyarrow(r.aggregate(first=r.ts.min(), last=r.ts.max())).to_pylist()[0]
     campaigns = build_campaigns(scores.table, features, edges, r, con)
     return Detection(
-        scores.table, campaigns, features, edges, scores.account_threshold, (window["first"], window["last"])
+        scores.table, campaigns, features, edges, scores.threshold, (window["first"], window["last"])
     )
+
+
+def cluster_bodies(r: Any, clustering: pa.Table, new_model: tuple[str, dt.datetime] | None) -> pd.DataFrame:
+    """Account features of each cluster of 2+ accounts, its members' traffic pooled as one account."""
+    members = clustering.filter(pa.compute.greater_equal(clustering["cluster_size"], 2))
+    if members.num_rows == 0:
+        return pd.DataFrame(columns=["account_id"])
+    m = ibis.memtable(members.select(["account_id", "cluster_id"]))
+    pooled = r.join(m, "account_id").drop("account_id").rename(account_id="cluster_id")
+    con = r._find_backend()
+    return con.to_pyarrow(account_features(pooled, new_model=new_model)).to_pandas()
 
 
 def write_outputs(det: Detection, out_dir: str | Path) -> list[Path]:

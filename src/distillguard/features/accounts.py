@@ -19,63 +19,94 @@ from ibis import _
 
 @dataclass(frozen=True)
 class Feature:
-    """One account feature: its column, evidence family, suspicious direction and meaning."""
+    """One account feature: its column, families, suspicious direction and meaning.
+
+    ``family`` is the signal family an ablation switches off; ``group`` is the evidence group the
+    scorer treats as independent of the others under benign use (features that move together for
+    legitimate reasons, like a batch job's volume and its template reuse, share a group).
+    """
 
     name: str
     family: str  # content | templates | behaviour | distribution
+    group: str  # activity | content | onboarding | network | distribution
     direction: int  # +1: higher is more suspicious; -1: lower is
     description: str
 
 
+def _f(name: str, family: str, group: str, direction: int, description: str) -> Feature:
+    return Feature(name, family, group, direction, description)
+
+
 ACCOUNT_FEATURES: tuple[Feature, ...] = (
-    Feature("requests_per_day", "behaviour", +1, "requests per day the account was active"),
-    Feature("output_tokens_per_day", "behaviour", +1, "output tokens harvested per active day"),
-    Feature(
+    _f("requests_per_day", "behaviour", "activity", +1, "requests per day the account was active"),
+    _f("output_tokens_per_day", "behaviour", "activity", +1, "output tokens harvested per active day"),
+    _f(
         "hour_coverage",
         "behaviour",
+        "activity",
         +1,
-        "share of the 24 hours of the day with any activity (24/7 duty cycle)",
+        "share of the 24 hours of the day with activity (duty cycle)",
     ),
-    Feature(
+    _f(
         "active_hour_share",
         "behaviour",
+        "activity",
         +1,
-        "share of the hours between first and last request with activity",
+        "share of hours between first and last request with activity",
     ),
-    Feature("longest_idle_hours", "behaviour", -1, "longest gap between two requests (humans sleep)"),
-    Feature("hour_entropy", "behaviour", +1, "entropy of the hour-of-day histogram (flat = machine-driven)"),
-    Feature(
-        "first_day_share",
+    _f("longest_idle_hours", "behaviour", "activity", -1, "longest gap between two requests (humans sleep)"),
+    _f(
+        "hour_entropy",
         "behaviour",
+        "activity",
         +1,
-        "share of the daily rate reached in the first 24 h (no-ramp onboarding)",
+        "entropy of the hour-of-day histogram (flat = machine-driven)",
     ),
-    Feature("max_per_minute", "behaviour", +1, "peak requests in one minute (concurrency)"),
-    Feature(
+    _f("max_per_minute", "behaviour", "activity", +1, "peak requests in one minute (concurrency)"),
+    _f(
         "param_top_share",
         "behaviour",
+        "activity",
         +1,
-        "share of requests with the account's most common sampling settings",
+        "share of requests with the most common sampling settings",
     ),
-    Feature("single_turn_share", "behaviour", +1, "share of requests without prior assistant turns"),
-    Feature(
+    _f("single_turn_share", "behaviour", "activity", +1, "share of requests without prior assistant turns"),
+    _f(
+        "first_day_share",
+        "behaviour",
+        "onboarding",
+        +1,
+        "share of the daily rate reached in the first 24 h (no ramp)",
+    ),
+    _f(
         "new_model_share",
         "behaviour",
+        "onboarding",
         +1,
-        "share of traffic on a newly seen model in its first 24 h (release chasing)",
+        "share of traffic on a newly seen model in its first 24 h",
     ),
-    Feature("refusal_share", "behaviour", +1, "share of requests refused with 400/403 (technique search)"),
-    Feature("ip_diversity", "behaviour", +1, "distinct client IPs per request (relays and proxy rotation)"),
-    Feature("ua_diversity", "behaviour", +1, "distinct user agents per request"),
-    Feature("extract_share", "content", +1, "share of requests the intent classifier marks as extraction"),
-    Feature("mean_p_extract", "content", +1, "mean extraction probability"),
-    Feature(
-        "intent_focus", "content", +1, "share of extraction requests in the account's top extraction family"
+    _f(
+        "refusal_share",
+        "behaviour",
+        "network",
+        +1,
+        "share of requests refused with 400/403 (technique search)",
     ),
-    Feature(
-        "template_top_share", "templates", +1, "share of requests built from the account's most used template"
+    _f(
+        "ip_diversity", "behaviour", "network", +1, "distinct client IPs per request (relays, proxy rotation)"
     ),
-    Feature("template_diversity", "templates", -1, "distinct templates per request"),
+    _f("ua_diversity", "behaviour", "network", +1, "distinct user agents per request"),
+    _f(
+        "extract_share",
+        "content",
+        "content",
+        +1,
+        "share of requests the intent classifier marks as extraction",
+    ),
+    _f("mean_p_extract", "content", "content", +1, "mean extraction probability"),
+    _f("intent_focus", "content", "content", +1, "share of extraction requests in the top extraction family"),
+    _f("template_top_share", "templates", "activity", +1, "share of requests from the most used template"),
+    _f("template_diversity", "templates", "activity", -1, "distinct templates per request"),
 )
 
 EXTRACT_THRESHOLD = 0.5

@@ -2,19 +2,22 @@
 
 How a score becomes a decision at the false-positive rate the user asks for:
 
-1. Every account feature becomes a tail probability against the population itself (rank-based:
-   the share of accounts at least as extreme in the feature's suspicious direction).
-2. Features are grouped into evidence families (content, templates, behaviour, distribution);
-   a family's score is its strongest feature, ``-log10(p)``, so correlated features count once.
-3. The account score sums family scores. Its null distribution comes from the traffic itself:
-   family scores are permuted independently across accounts, which keeps every single-axis
-   extreme (a batch job's volume, a monitor's duty cycle) but breaks the *combinations* that mark
-   a campaign. The account threshold is the null's ``1 - fpr`` quantile.
-4. A cluster's score is the mean of its members' account scores; its null is the mean over random
-   groups of the same size drawn from all accounts. A thin swarm whose members each look mild is
-   far above what random groups of hundreds of accounts ever reach.
+1. Every account feature becomes a tail probability against the population itself (the share of
+   accounts at least as extreme in the feature's suspicious direction).
+2. Features are grouped into evidence groups that legitimate use does not tie together (activity,
+   content, onboarding, network, distribution). A group's score is ``-log10`` of its strongest
+   feature's tail probability, corrected for the number of features in the group, so features
+   that move together for benign reasons (a batch job's volume, concurrency and template reuse)
+   count once.
+3. The account score sums group scores. Its null distribution comes from the traffic itself:
+   group scores are permuted independently across accounts, which keeps every single-axis extreme
+   (a batch job's volume, a monitor's duty cycle) but breaks the *combinations* that mark a
+   campaign. The threshold is the null's ``1 - fpr`` quantile.
+4. A cluster is also judged as one body: its members' traffic, pooled, gets the same features
+   and the same score against the same null. A thin swarm whose members each look like a person
+   is, as a body, a round-the-clock harvester with one template.
 
-``risk`` is ``1 - p`` under the relevant null (the larger of account and cluster), so
+``risk`` is ``1 - p`` under the null (the smaller p of the account and its cluster's body), so
 ``flagged = risk >= 1 - fpr``. No labels are read anywhere.
 """
 
@@ -27,7 +30,7 @@ import pandas as pd
 
 from distillguard.features.accounts import ACCOUNT_FEATURES, Feature
 
-FAMILIES = ("content", "templates", "behaviour", "distribution", "linkage")
+GROUPS = ("activity", "content", "onboarding", "network", "distribution")
 
 # Short reason codes a reviewer can read; one per feature.
 REASONS = {
@@ -52,6 +55,9 @@ REASONS = {
     "template_diversity": "template_reuse",
     "mmd_log_p": "off_distribution",
 }
+DISTRIBUTION_FEATURE = Feature(
+    "mmd_log_p", "distribution", "distribution", +1, "-log10 p of the MMD window test"
+)
 
 
 @dataclass
@@ -59,59 +65,60 @@ class ScoringConfig:
     """Parameters of the scorer."""
 
     fpr: float = 0.001
-    null_permutations: int = 50
-    cluster_draws: int = 20_000
+    null_permutations: int = 100
     reason_p: float = 0.02
-    features: tuple[Feature, ...] = ACCOUNT_FEATURES
+    features: tuple[Feature, ...] = (*ACCOUNT_FEATURES, DISTRIBUTION_FEATURE)
     disabled_families: frozenset[str] = field(default_factory=frozenset)
     random_state: int = 0
 
+    def active_features(self, columns: pd.Index) -> list[Feature]:
+        """The features present in the data and not switched off."""
+        return [f for f in self.features if f.name in columns and f.family not in self.disabled_families]
 
-def tail_p(values: np.ndarray, direction: int) -> np.ndarray:
-    """Share of accounts at least as extreme as each value, in the suspicious direction."""
+
+def tail_p(values: np.ndarray, reference: np.ndarray, direction: int) -> np.ndarray:
+    """Share of reference values at least as extreme as each value, in the suspicious direction."""
+    ref = np.sort(np.nan_to_num(np.asarray(reference, dtype=float) * direction, nan=-np.inf))
     x = np.nan_to_num(np.asarray(values, dtype=float) * direction, nan=-np.inf)
-    n = len(x)
-    if n == 0:
-        return np.zeros(0)
-    order = np.sort(x)
-    # Number of values >= x, counting ties fully (conservative).
-    at_least = n - np.searchsorted(order, x, side="left")
-    return at_least / n
+    if len(ref) == 0:
+        return np.ones(len(x))
+    at_least = len(ref) - np.searchsorted(ref, x, side="left")
+    return np.clip(at_least, 1, None) / len(ref)
 
 
-def family_scores(features: pd.DataFrame, cfg: ScoringConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-account family scores (-log10 of the strongest feature's tail p) and per-feature p-values."""
-    pvals = {}
-    for f in cfg.features:
-        if f.name in features.columns and f.family not in cfg.disabled_families:
-            pvals[f.name] = tail_p(features[f.name].to_numpy(), f.direction)
-    if "mmd_log_p" in features.columns and "distribution" not in cfg.disabled_families:
-        pvals["mmd_log_p"] = tail_p(features["mmd_log_p"].to_numpy(), +1)
-    p = pd.DataFrame(pvals, index=features.index)
-    fam_of = {f.name: f.family for f in cfg.features} | {"mmd_log_p": "distribution"}
-    fams = pd.DataFrame(index=features.index)
-    for fam in FAMILIES:
-        cols = [c for c in p.columns if fam_of.get(c) == fam]
+def group_scores(
+    frame: pd.DataFrame, reference: pd.DataFrame, cfg: ScoringConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-row group scores and per-feature tail p-values, with tails taken against ``reference``."""
+    feats = cfg.active_features(reference.columns)
+    p = pd.DataFrame(
+        {f.name: tail_p(frame[f.name].to_numpy(), reference[f.name].to_numpy(), f.direction) for f in feats},
+        index=frame.index,
+    )
+    groups = pd.DataFrame(index=frame.index)
+    for g in GROUPS:
+        cols = [f.name for f in feats if f.group == g]
         if cols:
-            fams[fam] = -np.log10(p[cols].min(axis=1).clip(lower=1e-12))
-    return fams, p
+            # Bonferroni over the group's features keeps a group with many features from winning.
+            best = (p[cols].min(axis=1) * len(cols)).clip(upper=1.0, lower=1e-12)
+            groups[g] = -np.log10(best)
+    return groups, p
 
 
-def null_threshold(fams: pd.DataFrame, cfg: ScoringConfig) -> tuple[float, np.ndarray]:
-    """Account-score threshold at 1 - fpr under independently permuted family scores."""
+def null_scores(groups: pd.DataFrame, cfg: ScoringConfig) -> np.ndarray:
+    """Sorted sample of account scores with group scores permuted independently across accounts."""
     rng = np.random.default_rng(cfg.random_state)
-    values = fams.to_numpy()
+    values = groups.to_numpy()
     if values.size == 0:
-        return float("inf"), np.zeros(0)
-    sims = []
-    for _ in range(cfg.null_permutations):
-        perm = np.column_stack([rng.permutation(values[:, j]) for j in range(values.shape[1])])
-        sims.append(perm.sum(axis=1))
-    null = np.sort(np.concatenate(sims))
-    return float(np.quantile(null, 1 - cfg.fpr)), null
+        return np.zeros(0)
+    sims = [
+        np.column_stack([rng.permutation(values[:, j]) for j in range(values.shape[1])]).sum(axis=1)
+        for _ in range(cfg.null_permutations)
+    ]
+    return np.sort(np.concatenate(sims))
 
 
-def _null_p(null_sorted: np.ndarray, scores: np.ndarray) -> np.ndarray:
+def null_p(null_sorted: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Upper-tail p-value of each score under a sorted null sample."""
     if len(null_sorted) == 0:
         return np.ones(len(scores))
@@ -119,91 +126,86 @@ def _null_p(null_sorted: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return (above + 1) / (len(null_sorted) + 1)
 
 
-def cluster_p_values(
-    account_scores: np.ndarray, cluster: np.ndarray, cfg: ScoringConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mean member score per cluster and its p-value against random groups of the same size."""
-    rng = np.random.default_rng(cfg.random_state + 1)
-    n = len(account_scores)
-    ids, inverse, sizes = np.unique(cluster, return_inverse=True, return_counts=True)
-    means = np.bincount(inverse, weights=account_scores, minlength=len(ids)) / sizes
-    pvals = np.ones(len(ids))
-    mu, sd = float(account_scores.mean()) if n else 0.0, float(account_scores.std()) if n else 0.0
-    for size in np.unique(sizes):
-        if size < 2:
-            continue
-        which = sizes == size
-        if size <= 30:
-            draws = np.stack(
-                [
-                    rng.choice(account_scores, size=size, replace=False).mean()
-                    for _ in range(min(cfg.cluster_draws, 4000))
-                ]
-            )
-            null = np.sort(draws)
-            pvals[which] = _null_p(null, means[which])
-        else:
-            # Means of large random groups are close to normal (finite-population corrected).
-            se = sd / np.sqrt(size) * np.sqrt(max(0.0, (n - size) / max(1, n - 1)))
-            z = (means[which] - mu) / max(se, 1e-12)
-            from math import erfc, sqrt
-
-            pvals[which] = [0.5 * erfc(v / sqrt(2)) for v in z]
-    return means[inverse], pvals[inverse]
-
-
 @dataclass
 class Scores:
-    """The scorer's output per account."""
+    """The scorer's output."""
 
-    table: pd.DataFrame
-    account_threshold: float
-    p_values: pd.DataFrame
+    table: pd.DataFrame  # one row per account
+    bodies: pd.DataFrame  # one row per cluster of 2+ accounts
+    threshold: float
+
+
+def _reasons(p_row: pd.Series, cfg: ScoringConfig) -> list[str]:
+    return sorted({REASONS.get(c, c) for c in p_row.index if p_row[c] <= cfg.reason_p})
 
 
 def score_accounts(
-    features: pd.DataFrame, clusters: pd.DataFrame, cfg: ScoringConfig | None = None
+    features: pd.DataFrame,
+    clusters: pd.DataFrame,
+    cfg: ScoringConfig | None = None,
+    bodies: pd.DataFrame | None = None,
 ) -> Scores:
-    """Risk, flag and reasons per account from account features and cluster membership."""
+    """Risk, flag and reasons per account from its features, its cluster and the cluster's body."""
     cfg = cfg or ScoringConfig()
     features = features.set_index("account_id", drop=False)
-    fams, p = family_scores(features, cfg)
-    account_score = fams.sum(axis=1).to_numpy() if len(fams.columns) else np.zeros(len(features))
-    threshold, null = null_threshold(fams, cfg)
-    p_account = _null_p(null, account_score)
+    groups, p = group_scores(features, features, cfg)
+    score = groups.sum(axis=1).to_numpy() if len(groups.columns) else np.zeros(len(features))
+    null = null_scores(groups, cfg)
+    threshold = float(np.quantile(null, 1 - cfg.fpr)) if len(null) else float("inf")
+    p_account = null_p(null, score)
+
     membership = clusters.set_index("account_id").reindex(features.index)
     cluster_ids = membership["cluster_id"].fillna("").to_numpy()
     sizes = membership["cluster_size"].fillna(1).astype(int).to_numpy()
-    codes, cluster_index = np.unique(cluster_ids, return_inverse=True)
-    if "linkage" in cfg.disabled_families:
-        cluster_mean, p_cluster = account_score, np.ones(len(features))
-    else:
-        cluster_mean, p_cluster = cluster_p_values(account_score, cluster_index, cfg)
-        p_cluster = np.where(sizes >= 2, p_cluster, 1.0)
-    p_final = np.minimum(p_account, p_cluster)
-    risk = 1.0 - p_final
+    body_table = pd.DataFrame(columns=["cluster_id", "body_score", "p_body", "reasons"])
+    p_body = np.ones(len(features))
+    body_reasons: dict[str, list[str]] = {}
+    if bodies is not None and len(bodies) and "linkage" not in cfg.disabled_families:
+        b = bodies.set_index("account_id", drop=False)
+        b_groups, b_p = group_scores(b, features, cfg)
+        b_score = b_groups.sum(axis=1).to_numpy() if len(b_groups.columns) else np.zeros(len(b))
+        b_pval = null_p(null, b_score)
+        body_table = pd.DataFrame(
+            {
+                "cluster_id": b.index,
+                "body_score": b_score,
+                "p_body": b_pval,
+                "reasons": [";".join(_reasons(b_p.iloc[i], cfg)) for i in range(len(b))],
+            }
+        )
+        for g in b_groups.columns:
+            body_table[f"group_{g}"] = b_groups[g].to_numpy()
+        body_reasons = {
+            cid: r.split(";") if r else []
+            for cid, r in zip(body_table["cluster_id"], body_table["reasons"], strict=True)
+        }
+        lookup = dict(zip(body_table["cluster_id"], b_pval, strict=True))
+        p_body = np.array(
+            [lookup.get(c, 1.0) if s >= 2 else 1.0 for c, s in zip(cluster_ids, sizes, strict=True)]
+        )
+
+    p_final = np.minimum(p_account, p_body)
     flagged = p_final <= cfg.fpr
     reasons = []
-    for i, acct in enumerate(features.index):
-        row = p.iloc[i]
-        codes_i = sorted({REASONS[c] for c in row.index if row[c] <= cfg.reason_p})
-        if p_cluster[i] <= cfg.fpr:
-            codes_i.append("linked_cluster")
-        reasons.append(";".join(codes_i))
+    for i in range(len(features)):
+        codes = _reasons(p.iloc[i], cfg) if p_account[i] <= 0.05 else []
+        if p_body[i] <= cfg.fpr:
+            codes = sorted(set(codes) | {f"cluster_{c}" for c in body_reasons.get(cluster_ids[i], [])})
+            codes.append("linked_cluster")
+        reasons.append(";".join(codes))
     out = pd.DataFrame(
         {
             "account_id": features.index,
-            "risk": risk,
+            "risk": 1.0 - p_final,
             "flagged": flagged.astype(int),
-            "account_score": account_score,
+            "account_score": score,
+            "p_account": p_account,
+            "p_cluster": p_body,
             "cluster_id": cluster_ids,
             "cluster_size": sizes,
-            "cluster_score": cluster_mean,
-            "p_account": p_account,
-            "p_cluster": p_cluster,
             "reasons": reasons,
         }
     )
-    for fam in fams.columns:
-        out[f"family_{fam}"] = fams[fam].to_numpy()
-    return Scores(out.reset_index(drop=True), threshold, p)
+    for g in groups.columns:
+        out[f"group_{g}"] = groups[g].to_numpy()
+    return Scores(out.reset_index(drop=True), body_table, threshold)
