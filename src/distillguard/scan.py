@@ -22,7 +22,6 @@ from typing import Any
 import ibis
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401 - pa.compute is used below
 
 from distillguard.engines import connect
 from distillguard.features.accounts import account_features, newly_seen_model, with_request_columns
@@ -30,6 +29,7 @@ from distillguard.features.requests import FEATURES_FILE, KEYS_FILE, StageResult
 from distillguard.io.readers import Issue, read_batches
 from distillguard.linkage.clusters import cluster_accounts
 from distillguard.linkage.edges import EDGE_KINDS, LinkageConfig, linkage_edges
+from distillguard.scoring.bodies import BodyTest, account_aggregates
 from distillguard.scoring.campaigns import build_campaigns
 from distillguard.scoring.risk import ScoringConfig, score_accounts
 
@@ -54,6 +54,7 @@ class ScanConfig:
     disabled: frozenset[str] = field(default_factory=frozenset)
     until: dt.datetime | None = None
     linkage: LinkageConfig = field(default_factory=LinkageConfig)
+    body_draws: int = 2000
     seed: int = 0
 
     def scoring(self) -> ScoringConfig:
@@ -81,6 +82,7 @@ class Detection:
     edges: pa.Table
     account_threshold: float
     window: tuple[dt.datetime | None, dt.datetime | None]
+    bodies: pd.DataFrame | None = None
 
 
 def read_accounts(path: str | Path | None) -> tuple[pa.Table | None, list[Issue]]:
@@ -121,24 +123,19 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
     features = con.to_pyarrow(account_features(r, new_model=new_model)).to_pandas()
     edges = con.to_pyarrow(linkage_edges(r, acc, keys, cfg.linkage_config()))
     clustering = cluster_accounts(features["account_id"], edges, seed=cfg.seed).table()
-    bodies = cluster_bodies(r, clustering, new_model)
+    bodies = None
+    if "linkage" not in cfg.scoring().disabled_families and len(features):
+        aggregates = con.to_pyarrow(account_aggregates(r, new_model[0] if new_model else None)).to_pandas()
+        members = clustering.to_pandas()
+        members = members[members["cluster_size"] >= 2]
+        groups = members.groupby("cluster_id")["account_id"].apply(list).to_dict()
+        bodies = BodyTest(aggregates, draws=cfg.body_draws, random_state=cfg.seed).test(groups)
     scores = score_accounts(features, clustering.to_pandas(), cfg.scoring(), bodies=bodies)
     window = con.to_pyarrow(r.aggregate(first=r.ts.min(), last=r.ts.max())).to_pylist()[0]
     campaigns = build_campaigns(scores.table, features, edges, r, con)
     return Detection(
-        scores.table, campaigns, features, edges, scores.threshold, (window["first"], window["last"])
+        scores.table, campaigns, features, edges, scores.threshold, (window["first"], window["last"]), bodies
     )
-
-
-def cluster_bodies(r: Any, clustering: pa.Table, new_model: tuple[str, dt.datetime] | None) -> pd.DataFrame:
-    """Account features of each cluster of 2+ accounts, its members' traffic pooled as one account."""
-    members = clustering.filter(pa.compute.greater_equal(clustering["cluster_size"], 2))
-    if members.num_rows == 0:
-        return pd.DataFrame(columns=["account_id"])
-    m = ibis.memtable(members.select(["account_id", "cluster_id"]))
-    pooled = r.join(m, "account_id").drop("account_id").rename(account_id="cluster_id")
-    con = r._find_backend()
-    return con.to_pyarrow(account_features(pooled, new_model=new_model)).to_pandas()
 
 
 def write_outputs(det: Detection, out_dir: str | Path) -> list[Path]:

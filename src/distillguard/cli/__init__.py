@@ -31,9 +31,9 @@ def _root(
 
 
 def _register() -> None:
-    from distillguard.cli import convert, scan, simulate, validate
+    from distillguard.cli import convert, evaluate, scan, simulate, validate
 
-    for module in (scan, simulate, validate, convert):
+    for module in (scan, evaluate, simulate, validate, convert):
         module.register(app)
 
 

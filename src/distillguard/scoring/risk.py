@@ -145,7 +145,7 @@ def score_accounts(
     cfg: ScoringConfig | None = None,
     bodies: pd.DataFrame | None = None,
 ) -> Scores:
-    """Risk, flag and reasons per account from its features, its cluster and the cluster's body."""
+    """Risk, flag and reasons per account from its features and its cluster's body test (``bodies``)."""
     cfg = cfg or ScoringConfig()
     features = features.set_index("account_id", drop=False)
     groups, p = group_scores(features, features, cfg)
@@ -157,29 +157,19 @@ def score_accounts(
     membership = clusters.set_index("account_id").reindex(features.index)
     cluster_ids = membership["cluster_id"].fillna("").to_numpy()
     sizes = membership["cluster_size"].fillna(1).astype(int).to_numpy()
-    body_table = pd.DataFrame(columns=["cluster_id", "body_score", "p_body", "reasons"])
     p_body = np.ones(len(features))
     body_reasons: dict[str, list[str]] = {}
-    if bodies is not None and len(bodies) and "linkage" not in cfg.disabled_families:
-        b = bodies.set_index("account_id", drop=False)
-        b_groups, b_p = group_scores(b, features, cfg)
-        b_score = b_groups.sum(axis=1).to_numpy() if len(b_groups.columns) else np.zeros(len(b))
-        b_pval = null_p(null, b_score)
-        body_table = pd.DataFrame(
-            {
-                "cluster_id": b.index,
-                "body_score": b_score,
-                "p_body": b_pval,
-                "reasons": [";".join(_reasons(b_p.iloc[i], cfg)) for i in range(len(b))],
-            }
-        )
-        for g in b_groups.columns:
-            body_table[f"group_{g}"] = b_groups[g].to_numpy()
+    body_table = (
+        bodies
+        if bodies is not None
+        else pd.DataFrame(columns=["cluster_id", "body_score", "p_body", "body_reasons"])
+    )
+    if len(body_table):
+        lookup = dict(zip(body_table["cluster_id"], body_table["p_body"], strict=True))
         body_reasons = {
-            cid: r.split(";") if r else []
-            for cid, r in zip(body_table["cluster_id"], body_table["reasons"], strict=True)
+            c: [x for x in r.split(";") if x]
+            for c, r in zip(body_table["cluster_id"], body_table["body_reasons"], strict=True)
         }
-        lookup = dict(zip(body_table["cluster_id"], b_pval, strict=True))
         p_body = np.array(
             [lookup.get(c, 1.0) if s >= 2 else 1.0 for c, s in zip(cluster_ids, sizes, strict=True)]
         )

@@ -96,6 +96,62 @@ class ChatMixin(Source):
         return messages, p.reference or _fallback_reply(p.text)
 
 
+_REWORDINGS = (
+    ("Summarize", ("Summarize", "Summarise", "Write a short summary of", "Condense")),
+    ("the following", ("the following", "the below", "this", "the attached")),
+    ("Classify", ("Classify", "Categorize", "Label", "Assign a category to")),
+    ("Translate", ("Translate", "Render", "Convert")),
+    (
+        "Preserve formatting.",
+        ("Preserve formatting.", "Keep the original formatting.", "Do not change markup.", ""),
+    ),
+    ("Answer", ("Answer", "Respond to", "Reply to")),
+    ("politely and concisely", ("politely and concisely", "briefly and kindly", "in a friendly, short way")),
+    ("step by step", ("step by step", "step-by-step", "one step at a time", "in clear steps")),
+    ("Extract", ("Extract", "Pull out", "Find", "List")),
+    ("Generate", ("Generate", "Write", "Create", "Produce")),
+    ("explain", ("explain", "describe", "spell out")),
+)
+_ORG_PREFIX = ("", "Task: ", "INSTRUCTIONS: ", "[{org}] ", "As the {org} assistant, ", "{org} job. ")
+_ORG_SUFFIX = (
+    "",
+    " Be accurate.",
+    " Use British English.",
+    " Output plain text only.",
+    " Keep it short.",
+    " Do not add commentary.",
+)
+_ORG_WORDS = (
+    "acme",
+    "globex",
+    "initech",
+    "umbrella",
+    "hooli",
+    "vandelay",
+    "stark",
+    "wayne",
+    "tyrell",
+    "cyberdyne",
+    "soylent",
+    "wonka",
+    "gringotts",
+    "oscorp",
+    "pied",
+    "monarch",
+    "aperture",
+    "nakatomi",
+)
+
+
+def org_wording(rand: Any, text: str) -> str:
+    """One organisation's own wording of a common instruction: no two companies write it alike."""
+    for word, options in _REWORDINGS:
+        if word in text:
+            text = text.replace(word, rand.choice(options))
+    org = f"{rand.choice(_ORG_WORDS)}-{rand.randrange(100, 999)}"
+    return rand.choice(_ORG_PREFIX).format(org=org) + text + rand.choice(_ORG_SUFFIX)
+
+
 def _fallback_reply(prompt: str) -> str:
     return f"Here is a response to your request.\n\n{prompt[:200]}\n\nI hope this helps."
 
@@ -263,7 +319,9 @@ class EnterpriseBatch(Source):
             user_agent=r.choice(("python-httpx/0.27.2", "OpenAI/Python 1.54.3")),
             n_keys=2,
         )
-        self.template, self.system = r.choice(_BATCH_TEMPLATES)
+        template, system = r.choice(_BATCH_TEMPLATES)
+        self.template = org_wording(r, template)
+        self.system = org_wording(r, system) if system else None
         self.hour = r.choice((1, 2, 3, 22, 23))
         self.docs = int(r.uniform(1000, 4000))
 
@@ -487,7 +545,7 @@ class SupportBot(ChatMixin):
             verified=True,
             user_agent=r.choice(SDK_AGENTS[:6]),
         )
-        self.system = _SUPPORT.format(
+        self.system = org_wording(r, _SUPPORT).format(
             co=r.choice(
                 (
                     "Northwind Outfitters",
@@ -559,6 +617,7 @@ class TranslationService(Source):
             user_agent=r.choice(("python-requests/2.32.3", "Go-http-client/2.0", "okhttp/4.12.0")),
         )
         self.langs = r.sample(_LANGS, 3)
+        self.instruction = org_wording(r, "Translate the following text into {lang}. Preserve formatting.")
         self.per_day = float(r.uniform(500, 2000))
 
     def events(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
@@ -576,7 +635,7 @@ class TranslationService(Source):
             {"role": "system", "content": "You are a professional translator. Output only the translation."},
             {
                 "role": "user",
-                "content": f"Translate the following text into {lang}. Preserve formatting.\n\n{text}",
+                "content": self.instruction.format(lang=lang) + f"\n\n{text}",
             },
         ]
         return self.answer(
@@ -589,6 +648,13 @@ class TranslationService(Source):
         )
 
 
+_FOLLOW_UPS = (
+    "I don't understand the second step, can you explain it differently?",
+    "Why did you multiply there?",
+    "Can you check my answer? I got a different number.",
+    "Thanks! Can you give me a similar problem to practise?",
+    "Wait, where does that number come from?",
+)
 _HOMEWORK = (
     "{p}\n\nExplain your reasoning step by step so I can follow it.",
     "Can you help me with this homework problem? Please show all the steps.\n{p}",
@@ -648,14 +714,32 @@ class Classroom(Source):
         """Homework questions, mostly maths."""
         a = self.accounts[acct]
         corpus = "gsm8k-train" if self.rand.random() < 0.75 else "self-instruct-seeds"
-        p = pick(self.rand, self.corpora.pool(corpus))
-        messages = [{"role": "user", "content": self.rand.choice(_HOMEWORK).format(p=p.text)}]
+        st = a.state
+        if st.get("last_q") and ts - st.get("last", 0.0) < 900 and self.rand.random() < 0.45:
+            # A follow-up in the same chat: students ask about the step they did not get.
+            q, ref = st["last_q"]
+            messages = [
+                {"role": "user", "content": q},
+                {"role": "assistant", "content": ref},
+                {"role": "user", "content": self.rand.choice(_FOLLOW_UPS)},
+            ]
+            reply = ref
+        else:
+            p = pick(self.rand, self.corpora.pool(corpus))
+            q, reply = self.rand.choice(_HOMEWORK).format(p=p.text), p.reference or _fallback_reply(p.text)
+            messages = [{"role": "user", "content": q}]
+            st["last_q"] = (q, reply)
+        st["last"] = ts
+        if "params" not in st:
+            st["params"] = self.rand.choice(
+                ({"stream": True}, {"temperature": 0.7, "stream": True}, {}, {"temperature": 1.0})
+            )
         return self.answer(
             acct=a,
             model=self.pick_model(ts, a, (0.5, 0.3, 0.2)),
             messages=messages,
-            reply=p.reference or _fallback_reply(p.text),
-            params=_params(self.rand, None, stream=True),
+            reply=reply,
+            params=dict(st["params"]),
         )
 
 
@@ -687,7 +771,7 @@ class TutoringApp(Source):
             verified=True,
             user_agent=r.choice(SDK_AGENTS[:8]),
         )
-        self.system = r.choice(_TUTOR)
+        self.system = org_wording(r, r.choice(_TUTOR))
         self.per_day = float(r.uniform(200, 800))
         self.set_adoption(self.accounts[0], mean_days=4)
 
@@ -734,6 +818,9 @@ class MonitoringAgent(Source):
             user_agent=r.choice(("Go-http-client/2.0", "curl/8.5.0")),
         )
         self.triage = r.random() < 0.6
+        self.instruction = org_wording(
+            r, "Classify the following service message as OK, WARN or CRITICAL and give a one-line reason."
+        )
         # Quality-drift canaries send one fixed real prompt again and again and compare the answers.
         self.canary = pick(r, self.corpora.pool("self-instruct-seeds"))
 
@@ -755,8 +842,7 @@ class MonitoringAgent(Source):
             messages = [
                 {
                     "role": "user",
-                    "content": "Classify the following service message as OK, WARN or CRITICAL "
-                    f"and give a one-line reason.\n\n{text}",
+                    "content": f"{self.instruction}\n\n{text}",
                 }
             ]
             reply = self.rand.choice(("OK - routine message.", "WARN - mentions a possible failure.", "OK"))
@@ -804,6 +890,7 @@ class SyntheticDataTeam(Source):
         )
         self.per_day = float(r.uniform(100, 600))
         self.domain = r.choice(("banking", "telecom", "e-commerce", "insurance", "airline"))
+        self.templates = tuple(org_wording(r, t) for t in _SYNTH)
 
     def events(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """Generation runs during the working day."""
@@ -818,7 +905,7 @@ class SyntheticDataTeam(Source):
         src = "hh-harmless-first-turns" if self.rand.random() < 0.4 else "self-instruct-user-oriented"
         p = pick(self.rand, self.corpora.pool(src))
         label = self.rand.choice(("billing_dispute", "cancel_account", "upgrade", "complaint", "praise"))
-        content = self.rand.choice(_SYNTH).format(
+        content = self.rand.choice(self.templates).format(
             n=self.rand.choice((10, 20, 25)), domain=self.domain, label=label, p=p.text
         )
         reply = "\n".join(json.dumps({"text": f"{p.text[:80]} (variant {i})"}) for i in range(8))

@@ -1,0 +1,148 @@
+"""Is a cluster, pooled into one body, unusual for a random group of accounts of its size?
+
+A thin swarm's accounts each look like a person; pooled, they are a harvester with one template,
+no conversations and a flat daily profile. The test compares a cluster's pooled features with
+those of random groups of the same size drawn from all accounts (a permutation test: no labels,
+calibrated on the traffic itself), and combines the features' tail probabilities into one score
+whose p-value comes from the same random groups.
+
+Pooled features are built from additive per-account aggregates (request counts, hour-of-day
+histograms, counts of extraction, single-turn and refused requests, top template and top
+sampling settings), so a random group costs one vectorised sum: thousands of draws take seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+from ibis import _
+
+HOURS = 24
+
+# Pooled feature -> suspicious direction.
+BODY_FEATURES = {
+    "extract_share": +1,
+    "single_turn_share": +1,
+    "refusal_share": +1,
+    "template_top_share": +1,
+    "param_top_share": +1,
+    "hour_entropy": +1,
+    "new_model_share": +1,
+}
+
+
+def account_aggregates(r: ir.Table, new_model: str | None = None) -> ir.Table:
+    """Additive per-account counts that pooled features are computed from."""
+    hod = {f"h{h:02d}": (r.hod == h).cast("int64").sum() for h in range(HOURS)}
+    base = r.group_by("account_id").aggregate(
+        n=_.count(),
+        n_extract=_.is_extract.sum(),
+        n_single=_.is_single.sum(),
+        n_refused=_.is_refused.sum(),
+        n_new_model=(_.model == (new_model or "")).cast("int64").sum(),
+        **hod,
+    )
+    tmpl = r.group_by(["account_id", "template_id"]).aggregate(c=_.count())
+    w = ibis.window(group_by="account_id", order_by=[tmpl.c.desc(), tmpl.template_id])
+    top_t = tmpl.mutate(rn=ibis.row_number().over(w)).filter(_.rn == 0)
+    top_t = top_t.select(account_id=top_t.account_id, top_template=top_t.template_id, top_template_n=top_t.c)
+    par = r.group_by(["account_id", "param_combo"]).aggregate(c=_.count())
+    w2 = ibis.window(group_by="account_id", order_by=[par.c.desc(), par.param_combo])
+    top_p = par.mutate(rn=ibis.row_number().over(w2)).filter(_.rn == 0)
+    top_p = top_p.select(account_id=top_p.account_id, top_param=top_p.param_combo, top_param_n=top_p.c)
+    return base.join(top_t, "account_id").join(top_p, "account_id")
+
+
+@dataclass
+class BodyTest:
+    """Pooled-feature permutation test over a fixed population of accounts."""
+
+    aggregates: pd.DataFrame
+    draws: int = 2000
+    random_state: int = 0
+
+    def __post_init__(self) -> None:
+        a = self.aggregates.reset_index(drop=True)
+        self.index = {acct: i for i, acct in enumerate(a["account_id"])}
+        self.n = a["n"].to_numpy(float)
+        self.counts = {k: a[k].to_numpy(float) for k in ("n_extract", "n_single", "n_refused", "n_new_model")}
+        self.hod = a[[f"h{h:02d}" for h in range(HOURS)]].to_numpy(float)
+        self.t_code = pd.factorize(a["top_template"])[0]
+        self.t_n = a["top_template_n"].to_numpy(float)
+        self.p_code = pd.factorize(a["top_param"])[0]
+        self.p_n = a["top_param_n"].to_numpy(float)
+
+    def pooled(self, members: np.ndarray) -> dict[str, float]:
+        """Pooled features of a group of account positions."""
+        n = self.n[members].sum()
+        if n <= 0:
+            return dict.fromkeys(BODY_FEATURES, 0.0)
+        hist = self.hod[members].sum(axis=0)
+        p = hist[hist > 0] / hist.sum()
+        t = np.bincount(self.t_code[members], weights=self.t_n[members]).max()
+        pr = np.bincount(self.p_code[members], weights=self.p_n[members]).max()
+        return {
+            "extract_share": self.counts["n_extract"][members].sum() / n,
+            "single_turn_share": self.counts["n_single"][members].sum() / n,
+            "refusal_share": self.counts["n_refused"][members].sum() / n,
+            "template_top_share": t / n,
+            "param_top_share": pr / n,
+            "hour_entropy": float(-(p * np.log(p)).sum()),
+            "new_model_share": self.counts["n_new_model"][members].sum() / n,
+        }
+
+    def test(self, clusters: dict[str, list[str]]) -> pd.DataFrame:
+        """Score and p-value of each cluster against random groups of its size."""
+        rng = np.random.default_rng(self.random_state)
+        total = len(self.n)
+        rows = []
+        by_size: dict[int, list[str]] = {}
+        for cid, accts in clusters.items():
+            by_size.setdefault(len(accts), []).append(cid)
+        for size, cids in sorted(by_size.items()):
+            if size < 2 or size >= total:
+                for cid in cids:
+                    rows.append({"cluster_id": cid, "body_score": 0.0, "p_body": 1.0, "body_reasons": ""})
+                continue
+            null = pd.DataFrame(
+                [self.pooled(rng.choice(total, size=size, replace=False)) for _ in range(self.draws)]
+            )
+            null_scores = self._score(null, null)
+            null_sorted = np.sort(null_scores)
+            observed = pd.DataFrame(
+                [self.pooled(np.array([self.index[a] for a in clusters[c] if a in self.index])) for c in cids]
+            )
+            scores = self._score(observed, null)
+            above = len(null_sorted) - np.searchsorted(null_sorted, scores, side="left")
+            pvals = (above + 1) / (len(null_sorted) + 1)
+            tails = self._tails(observed, null)
+            for i, cid in enumerate(cids):
+                strong = [k for k in BODY_FEATURES if tails[k][i] <= 0.01]
+                rows.append(
+                    {
+                        "cluster_id": cid,
+                        "body_score": float(scores[i]),
+                        "p_body": float(pvals[i]),
+                        "body_reasons": ";".join(strong),
+                    }
+                )
+        return pd.DataFrame(rows, columns=["cluster_id", "body_score", "p_body", "body_reasons"])
+
+    @staticmethod
+    def _tails(frame: pd.DataFrame, null: pd.DataFrame) -> dict[str, np.ndarray]:
+        out = {}
+        for k, d in BODY_FEATURES.items():
+            ref = np.sort(null[k].to_numpy() * d)
+            x = frame[k].to_numpy() * d
+            at_least = len(ref) - np.searchsorted(ref, x, side="left")
+            out[k] = (at_least + 1) / (len(ref) + 1)
+        return out
+
+    @classmethod
+    def _score(cls, frame: pd.DataFrame, null: pd.DataFrame) -> np.ndarray:
+        tails = cls._tails(frame, null)
+        return sum(-np.log10(t) for t in tails.values())
