@@ -144,7 +144,7 @@ def write_outputs(det: Detection, out_dir: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     acc = det.accounts.copy()
     camp_of = {a: c["campaign_id"] for c in det.campaigns for a in c["accounts"]}
-    acc["campaign_id"] = acc["account_id"].map(camp_of).fillna("")
+    acc["campaign_id"] = acc["account_id"].map(lambda a: camp_of.get(a, ""))
     acc["cluster_id"] = acc["cluster_id"].where(acc["cluster_size"] >= 2, "")
     cols = ["account_id", "risk", "flagged", "cluster_id", "campaign_id", "reasons"]
     acc = acc.sort_values(["risk", "account_id"], ascending=[False, True])

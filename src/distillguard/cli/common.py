@@ -44,5 +44,5 @@ def progress(quiet: bool) -> Iterator[Progress]:
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an error for the user and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)

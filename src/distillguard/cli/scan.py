@@ -79,7 +79,7 @@ def scan(
     try:
         from distillguard.report.html import write_report
 
-        files.append(write_report(det, out_dir))
+        files.append(write_report(det, out_dir, fpr=fpr))
     except ImportError:
         pass
     flagged = int(det.accounts["flagged"].sum()) if len(det.accounts) else 0

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from distillguard.io.readers import Issue, read_batches
-from distillguard.kernels.intent import INTENT_CLASSES, default_classifier, intent_scores
+from distillguard.kernels.intent import EXTRACTION_CLASSES, default_classifier, intent_scores
 from distillguard.kernels.templates import template_ids, template_keys
 
 FEATURES_FILE = "request_features.parquet"
@@ -102,9 +102,8 @@ def request_features(
     columns = {name: flat[name] for name in flat.column_names}
     columns["intent"] = scores["intent"]
     columns["p_extract"] = scores["p_extract"]
-    for cls in INTENT_CLASSES:
-        if cls != "none":
-            columns[f"p_{cls}"] = scores[f"p_{cls}"]
+    for cls in EXTRACTION_CLASSES:
+        columns[f"p_{cls}"] = scores[f"p_{cls}"]
     columns["template_id"] = template_ids(batch)
     return pa.table(columns), template_keys(batch)
 

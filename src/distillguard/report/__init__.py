@@ -1,0 +1,1 @@
+"""Reports drawn from a detection run: one self-contained HTML page per scan."""
