@@ -55,6 +55,7 @@ class ScanConfig:
     until: dt.datetime | None = None
     linkage: LinkageConfig = field(default_factory=LinkageConfig)
     body_draws: int = 2000
+    weak_member_p: float = 0.05
     seed: int = 0
 
     def scoring(self) -> ScoringConfig:
@@ -123,19 +124,68 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
     features = con.to_pyarrow(account_features(r, new_model=new_model)).to_pandas()
     edges = con.to_pyarrow(linkage_edges(r, acc, keys, cfg.linkage_config()))
     clustering = cluster_accounts(features["account_id"], edges, seed=cfg.seed).table()
+    members = clustering.to_pandas()
+    # Accounts with some evidence of their own may join a cluster on one kind of link.
+    first = score_accounts(features, members, cfg.scoring())
+    suspect = set(first.table.loc[first.table["p_account"] <= cfg.weak_member_p, "account_id"])
+    groups = corroborated_clusters(members, edges, suspect=suspect)
+    # The benign population is estimated from accounts outside corroborated multi-account clusters:
+    # a campaign's own accounts must not define what normal looks like.
+    linked = {a for accts in groups.values() if len(accts) >= 3 for a in accts}
+    reference = set(features["account_id"]) - linked
     bodies = None
-    if "linkage" not in cfg.scoring().disabled_families and len(features):
+    if groups and len(features):
         aggregates = con.to_pyarrow(account_aggregates(r, new_model[0] if new_model else None)).to_pandas()
-        members = clustering.to_pandas()
-        members = members[members["cluster_size"] >= 2]
-        groups = members.groupby("cluster_id")["account_id"].apply(list).to_dict()
-        bodies = BodyTest(aggregates, draws=cfg.body_draws, random_state=cfg.seed).test(groups)
-    scores = score_accounts(features, clustering.to_pandas(), cfg.scoring(), bodies=bodies)
+        draws = max(cfg.body_draws, int(5 / cfg.fpr))
+        bodies = BodyTest(aggregates, draws=draws, random_state=cfg.seed, reference=reference).test(groups)
+    # Only corroborated members inherit their cluster's body test.
+    member_of = {a: c for c, accts in groups.items() for a in accts}
+    members = members.assign(
+        cluster_id=[
+            member_of.get(a, c) for a, c in zip(members["account_id"], members["cluster_id"], strict=True)
+        ],
+        cluster_size=[len(groups[member_of[a]]) if a in member_of else 1 for a in members["account_id"]],
+    )
+    scores = score_accounts(features, members, cfg.scoring(), bodies=bodies, reference=reference)
     window = con.to_pyarrow(r.aggregate(first=r.ts.min(), last=r.ts.max())).to_pylist()[0]
     campaigns = build_campaigns(scores.table, features, edges, r, con)
     return Detection(
         scores.table, campaigns, features, edges, scores.threshold, (window["first"], window["last"]), bodies
     )
+
+
+def corroborated_clusters(
+    members: pd.DataFrame, edges: pa.Table, min_kinds: int = 2, suspect: set[str] | None = None
+) -> dict[str, list[str]]:
+    """Clusters whose accounts are tied to each other by at least ``min_kinds`` kinds of link.
+
+    One kind alone is weak: unrelated labs send the same public benchmark, unrelated cron jobs fire
+    on the same minute. A campaign is tied by several (cards, sign-up bursts and networks, or
+    templates and synchronised waves). Only members that themselves share ``min_kinds`` kinds of
+    indicator with other members are kept, so an account that community detection attached to a
+    campaign through one generic value is not flagged with it. A cluster needs a core of two such
+    accounts; accounts in ``suspect`` (already somewhat suspicious on their own) then join the
+    core on one kind of link.
+    """
+    multi = members[members["cluster_size"] >= 2]
+    if multi.empty or edges.num_rows == 0:
+        return {}
+    e = (
+        edges.select(["account_id", "indicator", "kind"])
+        .to_pandas()
+        .merge(multi[["account_id", "cluster_id"]])
+    )
+    holders = e.groupby(["cluster_id", "indicator"])["account_id"].transform("nunique")
+    kinds = e[holders >= 2].groupby(["cluster_id", "account_id"])["kind"].nunique().reset_index()
+    core = kinds[kinds["kind"] >= min_kinds]
+    core_size = core.groupby("cluster_id")["account_id"].nunique()
+    valid = set(core_size[core_size >= 2].index)
+    suspect = suspect or set()
+    kept = kinds[
+        kinds["cluster_id"].isin(valid) & ((kinds["kind"] >= min_kinds) | kinds["account_id"].isin(suspect))
+    ]
+    groups = kept.groupby("cluster_id")["account_id"].apply(list).to_dict()
+    return {c: sorted(a) for c, a in groups.items() if len(a) >= 2}
 
 
 def write_outputs(det: Detection, out_dir: str | Path) -> list[Path]:

@@ -71,6 +71,7 @@ ACCOUNT_FEATURES: tuple[Feature, ...] = (
         "share of requests with the most common sampling settings",
     ),
     _f("single_turn_share", "behaviour", "activity", +1, "share of requests without prior assistant turns"),
+    _f("tool_share", "behaviour", "activity", +1, "share of requests with tool definitions or tool results"),
     _f(
         "first_day_share",
         "behaviour",
@@ -93,9 +94,13 @@ ACCOUNT_FEATURES: tuple[Feature, ...] = (
         "share of requests refused with 400/403 (technique search)",
     ),
     _f(
-        "ip_diversity", "behaviour", "network", +1, "distinct client IPs per request (relays, proxy rotation)"
+        "ips_per_day",
+        "behaviour",
+        "network",
+        +1,
+        "distinct client IPs per active day (relays, proxy rotation)",
     ),
-    _f("ua_diversity", "behaviour", "network", +1, "distinct user agents per request"),
+    _f("user_agents", "behaviour", "network", +1, "distinct user agents (relays forward many clients)"),
     _f(
         "extract_share",
         "content",
@@ -107,6 +112,7 @@ ACCOUNT_FEATURES: tuple[Feature, ...] = (
     _f("intent_focus", "content", "content", +1, "share of extraction requests in the top extraction family"),
     _f("template_top_share", "templates", "activity", +1, "share of requests from the most used template"),
     _f("template_diversity", "templates", "activity", -1, "distinct templates per request"),
+    _f("system_top_share", "templates", "activity", +1, "share of requests with the most used system prompt"),
 )
 
 EXTRACT_THRESHOLD = 0.5
@@ -142,6 +148,7 @@ def with_request_columns(r: ir.Table) -> ir.Table:
         param_combo=params,
         is_extract=(r.p_extract >= EXTRACT_THRESHOLD).cast("int32"),
         is_single=(r.n_assistant == 0).cast("int32"),
+        is_tool=((r.tools.fill_null(0) > 0) | (r.n_tool_messages > 0)).cast("int32"),
         is_refused=r.status.isin([400, 403]).fill_null(False).cast("int32"),
     )
 
@@ -179,6 +186,7 @@ def account_features(
         n_extract=_.is_extract.sum(),
         mean_p_extract=_.p_extract.mean(),
         n_single=_.is_single.sum(),
+        n_tool=_.is_tool.sum(),
         n_refused=_.is_refused.sum(),
         distinct_ips=_.ip.nunique(),
         distinct_prefixes=_.ip_prefix.nunique(),
@@ -219,6 +227,7 @@ def account_features(
         intents,
         _top_share(r, "param_combo", "param_top_n"),
         _top_share(r, "template_id", "template_top_n"),
+        _top_share(r.filter(r.system_id != 0), "system_id", "system_top_n"),
     ):
         feats = left_join_on_account(feats, extra)
     if new_model is not None:
@@ -240,9 +249,11 @@ def account_features(
         first_day_share=(feats.first_day_n / (feats.n_requests / span_days.clip(lower=1.0))).clip(upper=2.0),
         param_top_share=feats.param_top_n / feats.n_requests,
         single_turn_share=feats.n_single / feats.n_requests,
+        tool_share=feats.n_tool / feats.n_requests,
         refusal_share=feats.n_refused / feats.n_requests,
-        ip_diversity=feats.distinct_ips / feats.n_requests,
-        ua_diversity=feats.distinct_uas / feats.n_requests,
+        ips_per_day=feats.distinct_ips / days,
+        user_agents=feats.distinct_uas.cast("float64"),
+        system_top_share=feats.system_top_n.fill_null(0) / feats.n_requests,
         extract_share=feats.n_extract / feats.n_requests,
         intent_focus=(feats.top_intent_n.fill_null(0) / feats.n_extract.clip(lower=1)),
         template_top_share=feats.template_top_n / feats.n_requests,

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from distillguard.io.readers import Issue, read_batches
 from distillguard.kernels.intent import EXTRACTION_CLASSES, default_classifier, intent_scores
-from distillguard.kernels.templates import template_ids, template_keys
+from distillguard.kernels.templates import templates
 
 FEATURES_FILE = "request_features.parquet"
 KEYS_FILE = "template_keys.parquet"
@@ -104,8 +104,19 @@ def request_features(
     columns["p_extract"] = scores["p_extract"]
     for cls in EXTRACTION_CLASSES:
         columns[f"p_{cls}"] = scores[f"p_{cls}"]
-    columns["template_id"] = template_ids(batch)
-    return pa.table(columns), template_keys(batch)
+    keys, ids = templates(batch)
+    columns["template_id"] = ids
+    columns["system_id"] = _system_ids(flat["request_id"], keys)
+    return pa.table(columns), keys
+
+
+def _system_ids(request_id: pa.ChunkedArray, keys: pa.Table) -> pa.Array:
+    """Exact hash of each request's normalised system prompt (0 when it has none)."""
+    sys_rows = keys.filter(
+        pc.and_(pc.equal(pc.cast(keys["part"], pa.string()), "system"), pc.equal(keys["band"], 0))
+    )
+    lookup = dict(zip(sys_rows["request_id"].to_pylist(), sys_rows["text_hash"].to_pylist(), strict=True))
+    return pa.array([lookup.get(r, 0) for r in request_id.to_pylist()], pa.int64())
 
 
 def stage_requests(

@@ -11,6 +11,9 @@ one token each because those scripts do not put spaces between words):
 - ``tail``: the same at the end of the turn (a suffix instruction after the payload);
 - ``body``: the whole newest user turn (the same question sent again, lightly edited).
 
+A turn longer than ``text.MAX_CHARS`` is read as its start and its last ``TAIL_CHARS`` characters
+(``user_view``), so that a suffix instruction after a long payload still reaches the tail.
+
 Each non-empty part becomes a set of word 3-gram shingles (a part with fewer than three tokens is one
 shingle of all of them), a MinHash signature (rensa ``RMinHash``, fixed seed) and ``bands`` LSH band
 keys of ``rows`` min-values each. Two parts with Jaccard similarity ``J`` share at least one band key
@@ -21,15 +24,16 @@ Keys are 64-bit, derived only from the text, the constants below and rensa's ``R
 every machine, so the online service and the batch scan agree. Python's salted ``hash()`` is never
 used; token and key hashing are fixed multiply-xorshift mixes (MurmurHash3's finaliser) in NumPy.
 
-Cost: about 20 µs per request on 2 cores for 1,000-character prompts (bench/bench_templates.py); the
-regular expressions of the normalisation are half of it. Texts are processed once per batch however
-many requests repeat them, and each distinct part is MinHashed once.
+Cost (bench/bench_templates.py, 2 shared cores): about 28 µs of CPU per request for 500-2,000
+character prompts, 1M requests in 28 s; ~0.4 ms per ``fingerprint`` call online. Only the URL,
+e-mail and quoted-span rules run as regular expressions; names, numbers and tokens are found by
+NumPy over the whole batch with the same results. Texts are tokenised once per batch however many
+requests repeat them, and each distinct part is MinHashed once.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,15 +69,16 @@ class PartSpec:
 
 
 PARTS: tuple[PartSpec, ...] = (
-    PartSpec("system", 12, 4),
-    PartSpec("head", 10, 3),
-    PartSpec("tail", 10, 3),
-    PartSpec("body", 12, 4),
+    PartSpec("system", 10, 3),
+    PartSpec("head", 10, 2),
+    PartSpec("tail", 10, 2),
+    PartSpec("body", 10, 3),
 )
 PART_NAMES: tuple[str, ...] = tuple(p.name for p in PARTS)
 SHINGLE = 3
-HEAD_TOKENS = 12
-TAIL_TOKENS = 12
+HEAD_TOKENS = 10
+TAIL_TOKENS = 10
+TAIL_CHARS = 1000
 MIN_LINE_TOKENS = 4
 MINHASH_SEED = 0x5EED_D157_1A7E
 KEY_VERSION = f"tk1-rminhash{rensa.RMinHash.ALGORITHM_VERSION}"
@@ -104,18 +109,21 @@ _SPLIT_RANGES = (
     (0x20000, 0x3134F),  # CJK extensions B-G
 )
 
-# Same matches as text._NAME, but starting with a character class lets the regex engine skip ahead
-# instead of trying the look-behind at every position (2x faster on real prompts).
-_NAME = re.compile(r"[A-Z](?<=[a-z,;:] [A-Z])[a-z]{2,}(?: [A-Z][a-z]{2,})*")
-# text._NUM also swallows a leading sign and a trailing "%"; neither is a word character, so the
-# tokens are the same, and without the optional sign the engine can skip to digits (4x faster).
-_NUM = re.compile(r"\d[\d,]*(?:\.\d+)?")
+# Character classes. Word characters split into ASCII upper/lower case (the name rule looks at
+# them), decimal digits (the number rule) and the rest; separators keep the few punctuation marks
+# that the name and number rules look at.
+_SEP, _WORD, _SPLIT, _DIGIT, _UPPER, _LOWER, _SPACE, _NEWLINE, _COMMA, _DOT, _COLON = range(11)
+# Token groups: a token is a maximal run of one group (a SPLIT character is a token by itself).
+_G_SEP, _G_WORD, _G_SPLIT, _G_DIGIT, _G_NAME, _G_SPLIT_EVEN, _G_SPLIT_ODD = range(7)
+_GROUP = np.array([0, 1, 2, 3, 1, 1, 0, 0, 0, 0, 0], dtype=np.uint8)
+# str.lower() maps these by context or to two characters; texts holding them take the slow path.
+_LOWER_SPECIAL = ("\u0130", "\u03a3")
 
-_MASK = (1 << 64) - 1
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
 _CHUNK_CHARS = 1 << 20
+_PAD = "\n\n"
 
 
 def _const(label: str) -> int:
@@ -125,7 +133,7 @@ def _const(label: str) -> int:
 
 
 _BASE = _const("char-base")
-_TOKEN_SALT = np.uint64(_const("token"))
+_TOKEN_SALT = _const("token")
 _SHINGLE_MUL = tuple(np.uint64(_const(f"shingle-mul-{i}")) for i in range(SHINGLE))
 _SHINGLE_SALT = tuple(np.uint64(_const(f"shingle-n{n}")) for n in range(1, SHINGLE + 1))
 _POS_SALT = np.uint64(_const("position"))
@@ -147,21 +155,46 @@ def _fmix(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _token_hash(token: str) -> int:
+    """Hash of one lower-cased token, exactly as the vectorised tokeniser computes it."""
+    h = sum(ord(ch) * pow(_BASE, i, 1 << 64) for i, ch in enumerate(token)) + _TOKEN_SALT
+    return int(_fmix(np.array([h & ((1 << 64) - 1)], dtype=np.uint64))[0])
+
+
+# A number or a name is one placeholder token, the same token that normalise's "<num>" gives.
+_NUM_HASH = np.uint64(_token_hash("num"))
+_NAME_HASH = np.uint64(_token_hash("name"))
+
+
 @cache
-def _char_classes() -> np.ndarray:
-    """Per code point: 0 separator, 1 word character, 2 a word by itself (scripts without spaces)."""
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per code point: its class (``_SEP``...) and its lower-case code point (itself if not 1:1).
+
+    The lower-case table is uint64 so that a gather feeds the hash arithmetic without a cast.
+    """
     n = 0x110000
     chars = "".join(map(chr, range(n)))
-    cls = np.fromiter((c.isalnum() for c in chars), dtype=np.uint8, count=n)
-    cls[ord("_")] = 1
+    alnum = np.fromiter(map(str.isalnum, chars), dtype=bool, count=n)
+    cls = np.where(alnum, _WORD, _SEP).astype(np.uint8)
     # Combining marks belong to the word they sit on (Devanagari vowel signs, Arabic harakat...).
-    marks = [i for i, c in enumerate(chars) if not cls[i] and unicodedata.category(c)[0] == "M"]
-    cls[marks] = 1
+    cls[[i for i in np.flatnonzero(~alnum).tolist() if unicodedata.category(chars[i])[0] == "M"]] = _WORD
     for lo, hi in _SPLIT_RANGES:
         seg = cls[lo : hi + 1]
-        seg[seg == 1] = 2
+        seg[seg == _WORD] = _SPLIT
+    cls[np.fromiter(map(str.isdecimal, chars), dtype=bool, count=n)] = _DIGIT  # the regex class \d
+    cls[ord("A") : ord("Z") + 1] = _UPPER
+    cls[ord("a") : ord("z") + 1] = _LOWER
+    cls[ord("_")] = _WORD
+    for ch, c in ((" ", _SPACE), ("\n", _NEWLINE), (",", _COMMA), (".", _DOT), (";", _COLON), (":", _COLON)):
+        cls[ord(ch)] = c
+    lower = np.arange(n, dtype=np.uint64)
+    for i in np.flatnonzero(cls != _SEP).tolist():
+        low = chars[i].lower()
+        if len(low) == 1:
+            lower[i] = ord(low)
     cls.flags.writeable = False
-    return cls
+    lower.flags.writeable = False
+    return cls, lower
 
 
 @cache
@@ -177,38 +210,55 @@ def _powers() -> tuple[np.ndarray, np.ndarray]:
     return pw, ipw
 
 
-def _substitute(text: str) -> str:
-    """``text.normalise``'s placeholders, lower-cased, with line breaks kept (tokens are the same)."""
+def _prepare(text: str) -> str:
+    """The regular-expression half of normalisation: URLs, e-mails and quoted spans.
+
+    Names and numbers are found by the vectorised tokeniser (4x faster than the regexes); a text
+    whose lower-casing depends on context takes text._NAME and str.lower() here instead.
+    """
     if "http" in text or "www." in text:
         text = _text._URL.sub(" <url> ", text)
     if "@" in text:
         text = _text._EMAIL.sub(" <email> ", text)
     if '"' in text or "'" in text or "`" in text or "“" in text:
         text = _text._QUOTED.sub(" <q> ", text)
-    text = _NAME.sub(" <name> ", text)
-    text = _NUM.sub(" <num> ", text)
-    # Placeholders can make a text longer, never past a chunk: inputs are capped at text.MAX_CHARS.
-    return text.lower()[: _CHUNK_CHARS - 1]
+    if _LOWER_SPECIAL[0] in text or _LOWER_SPECIAL[1] in text:
+        text = _text._NAME.sub(" <name> ", text).lower()
+    return text[: _CHUNK_CHARS - 2 * len(_PAD) - 1]
 
 
-def tokens(text: str) -> list[str]:
-    """The word tokens that template fingerprints compare (a pure-Python reference, for tests and docs)."""
-    cls = _char_classes()
+def _substitute(text: str) -> str:
+    """``text.normalise`` without its whitespace collapsing: placeholders, lower case, lines kept."""
+    text = _text._URL.sub(" <url> ", text)
+    text = _text._EMAIL.sub(" <email> ", text)
+    text = _text._QUOTED.sub(" <q> ", text)
+    text = _text._NAME.sub(" <name> ", text)
+    text = _text._NUM.sub(" <num> ", text)
+    return text.lower()
+
+
+def split_tokens(normalised: str) -> list[str]:
+    """Cut normalised text into tokens: maximal runs of one group; a CJK, kana... character alone."""
+    cls = _tables()[0]
     out: list[str] = []
     cur: list[str] = []
-    for ch in _substitute(text):
-        c = cls[ord(ch)]
-        if c == 1:
-            cur.append(ch)
-            continue
-        if cur:
+    cur_group = _G_SEP
+    for ch in normalised:
+        g = _GROUP[cls[ord(ch)]]
+        if cur and (g != cur_group or g == _G_SPLIT):
             out.append("".join(cur))
             cur = []
-        if c == 2:
-            out.append(ch)
+        if g != _G_SEP:
+            cur.append(ch)
+        cur_group = g
     if cur:
         out.append("".join(cur))
     return out
+
+
+def tokens(text: str) -> list[str]:
+    """The tokens that fingerprints compare: ``split_tokens`` of the normalised text (reference code)."""
+    return split_tokens(_substitute(text))
 
 
 @dataclass
@@ -220,51 +270,145 @@ class _Tokens:
     line_break: np.ndarray  # bool, a line break precedes the token
 
 
+def _name_spans(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spans that text._NAME replaces: capitalised words after "[a-z,;:] ", chained by single spaces."""
+    up = np.flatnonzero(c == _UPPER)
+    up = up[(c[up + 1] == _LOWER) & (c[up + 2] == _LOWER)]
+    if not len(up):
+        return up, up
+    # Each candidate's lower-case run ends within a few characters: step along them, and fall back
+    # to one pass over the chunk only for very long runs.
+    end = up + 3
+    active = np.arange(len(up))
+    for _ in range(24):
+        active = active[c[end[active]] == _LOWER]
+        if not len(active):
+            break
+        end[active] += 1
+    else:
+        low = c == _LOWER
+        run_end = np.flatnonzero(low[:-1] & ~low[1:]) + 1
+        end[active] = run_end[np.searchsorted(run_end, end[active], side="left")]
+    behind = c[up - 2]
+    fits = (c[up - 1] == _SPACE) & ((behind == _LOWER) | (behind == _COMMA) | (behind == _COLON))
+    # Word i continues the name of word i - 1 when exactly one space separates them.
+    linked = np.zeros(len(up), dtype=bool)
+    linked[1:] = (up[1:] == end[:-1] + 1) & (c[end[:-1]] == _SPACE)
+    first = np.flatnonzero(~linked)
+    last = np.append(first[1:], len(up)) - 1
+    # A chain's first word may fail the look-behind (a sentence start); its second word never does.
+    begin = np.where(fits[first], first, first + 1)
+    ok = begin <= last
+    return up[begin[ok]], end[last[ok]]
+
+
+def _merge_numbers(c: np.ndarray, s: np.ndarray, e: np.ndarray, g: np.ndarray) -> np.ndarray:
+    r"""Mask of the tokens to keep: a digit run that text._NUM (``\d[\d,]*(?:\.\d+)?``) joins to the
+    number before it is dropped, so that a number is one placeholder token as in normalise."""
+    keep = np.ones(len(s), dtype=bool)
+    d = np.flatnonzero(g == _G_DIGIT)
+    if len(d) < 2:
+        return keep
+    linked = np.zeros(len(d), dtype=bool)
+    linked[1:] = d[1:] - 1 == d[:-1]  # the token before this digit run is a digit run too
+    if not linked.any():
+        return keep
+    gap_start, gap_end = e[d - 1], s[d]
+    width = gap_end - gap_start
+    last = np.take(c, gap_end - 1)
+    all_commas = linked & (width == 1) & (last == _COMMA)
+    # "[\d,]*" may end in commas before "\.\d+": a gap of commas then exactly one dot.
+    dot = linked & (width == 1) & (last == _DOT)
+    wide = np.flatnonzero(linked & (width > 1))
+    if len(wide):
+        commas_at = np.flatnonzero(c == _COMMA)
+        commas = np.searchsorted(commas_at, gap_end[wide]) - np.searchsorted(commas_at, gap_start[wide])
+        all_commas[wide] = commas == width[wide]
+        dot[wide] = (commas == width[wide] - 1) & (last[wide] == _DOT)
+    # Along digit runs joined by dot gaps, integer and decimal parts alternate from the chain's start.
+    idx = np.arange(len(d))
+    chain_start = np.maximum.accumulate(np.where(dot, 0, idx))
+    decimal = dot & ((idx - chain_start) % 2 == 1)
+    after_decimal = np.zeros(len(d), dtype=bool)
+    after_decimal[1:] = decimal[:-1]
+    keep[d[decimal | (all_commas & ~after_decimal)]] = False
+    return keep
+
+
 def _tokenise_chunk(texts: list[str]) -> _Tokens:
+    """Tokenise prepared texts joined into one array: classes, names, numbers, hashes, lines."""
+    cls_of, lower_of = _tables()
     lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    starts = np.empty(len(texts) + 1, dtype=np.int64)
+    starts[0] = len(_PAD)
     np.cumsum(lens + 1, out=starts[1:])
-    # "\n" between texts: it is a separator, so no token spans two texts.
-    cp = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    cls = _char_classes()[cp]
-    word = cls != 0
-    alone = cls == 2
-    edge = np.empty(len(cp) + 1, dtype=bool)
-    edge[0] = True
-    edge[-1] = True
-    # A token boundary lies between two characters unless both are word characters of one word.
-    np.logical_not(word[1:] & word[:-1] & ~alone[1:] & ~alone[:-1], out=edge[1:-1])
-    tok_s = np.flatnonzero(edge[:-1] & word)
-    tok_e = np.flatnonzero(edge[1:] & word) + 1
+    starts[1:] += len(_PAD)
+    # "\n" between texts and padding around them: no token spans two texts, and the name rule's
+    # look-around never leaves the array.
+    joined = _PAD + "\n".join(texts) + _PAD
+    ascii_only = joined.isascii()  # O(1): CPython records it; ASCII chunks skip the wide encoding
+    if ascii_only:
+        cp = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    else:
+        cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    c = np.take(cls_of, cp)
+    grp = np.take(_GROUP, c)
+    ns, ne = _name_spans(c)
+    if len(ns):
+        width = ne - ns
+        at = np.repeat(ns - np.cumsum(width) + width, width) + np.arange(int(width.sum()))
+        grp[at] = _G_NAME
+    if not ascii_only:
+        # A CJK (etc.) character is a token by itself: alternate its group by position parity so
+        # that two such neighbours still differ (groups 5 and 6 both mean "split").
+        split = np.flatnonzero(grp == _G_SPLIT)
+        grp[split] = _G_SPLIT_ODD - 1 + (split & 1)
+    bounds = np.flatnonzero(grp[1:] != grp[:-1])
+    bounds += 1
+    seg = np.take(grp, bounds[:-1])
+    is_tok = seg != _G_SEP
+    s = np.compress(is_tok, bounds[:-1])
+    e = np.compress(is_tok, bounds[1:])
+    g = np.compress(is_tok, seg)
     pw, ipw = _powers()
-    prefix = np.zeros(len(cp) + 1, dtype=np.uint64)
-    np.cumsum(cp.astype(np.uint64) * pw[: len(cp)], out=prefix[1:])
-    h = (prefix[tok_e] - prefix[tok_s]) * ipw[tok_s]
-    h += _TOKEN_SALT
-    offsets = np.searchsorted(tok_s, starts)
-    nl = np.zeros(len(cp) + 1, dtype=np.int64)
-    np.cumsum(cp == 10, out=nl[1:])
-    line_break = np.zeros(len(tok_s), dtype=bool)
-    if len(tok_s) > 1:
-        line_break[1:] = nl[tok_s[1:]] > nl[tok_e[:-1]]
-    return _Tokens(_fmix(h), offsets, line_break)
+    prefix = np.empty(len(cp) + 1, dtype=np.uint64)
+    prefix[0] = 0
+    low = np.take(lower_of, cp)
+    np.multiply(low, pw[: len(cp)], out=low)
+    np.cumsum(low, out=prefix[1:])
+    h = np.take(prefix, e)
+    h -= np.take(prefix, s)
+    h *= np.take(ipw, s)
+    h += np.uint64(_TOKEN_SALT)
+    h = _fmix(h)
+    h[g == _G_DIGIT] = _NUM_HASH
+    h[g == _G_NAME] = _NAME_HASH
+    keep = _merge_numbers(c, s, e, g)
+    if not keep.all():
+        s, e, h = s[keep], e[keep], h[keep]
+    # A line break precedes the first token after each newline (a newline is never inside a token).
+    after = np.searchsorted(s, np.flatnonzero(c == _NEWLINE))
+    line_break = np.zeros(len(s) + 1, dtype=bool)
+    line_break[after] = True
+    return _Tokens(h, np.searchsorted(s, starts), line_break[:-1])
 
 
 def _tokenise(texts: list[str]) -> _Tokens:
-    """Tokenise normalised texts in chunks of at most ``_CHUNK_CHARS`` characters."""
-    subbed = [_substitute(t) for t in texts]
+    """Tokenise texts in chunks of at most ``_CHUNK_CHARS`` characters."""
+    prepared = [_prepare(t) for t in texts]
+    room = _CHUNK_CHARS - 2 * len(_PAD)
     pieces: list[_Tokens] = []
     lo, size = 0, 0
-    for i, t in enumerate(subbed):
-        if size + len(t) + 1 > _CHUNK_CHARS and i > lo:
-            pieces.append(_tokenise_chunk(subbed[lo:i]))
+    for i, t in enumerate(prepared):
+        if size + len(t) + 1 > room and i > lo:
+            pieces.append(_tokenise_chunk(prepared[lo:i]))
             lo, size = i, 0
         size += len(t) + 1
-    pieces.append(_tokenise_chunk(subbed[lo:]))
+    pieces.append(_tokenise_chunk(prepared[lo:]))
     if len(pieces) == 1:
         return pieces[0]
     shift = np.cumsum([0] + [len(p.hashes) for p in pieces[:-1]])
-    offsets = np.concatenate([p.offsets[:-1] + s for p, s in zip(pieces, shift, strict=True)])
+    offsets = np.concatenate([p.offsets[:-1] + k for p, k in zip(pieces, shift, strict=True)])
     offsets = np.append(offsets, shift[-1] + len(pieces[-1].hashes))
     return _Tokens(
         np.concatenate([p.hashes for p in pieces]),
@@ -273,30 +417,17 @@ def _tokenise(texts: list[str]) -> _Tokens:
     )
 
 
-def _shingles(tok: np.ndarray) -> list[np.ndarray]:
-    """Hashes of the n-grams starting at every token, for n = 1..SHINGLE (zero-padded to len(tok))."""
-    out = []
-    acc = np.zeros(len(tok), dtype=np.uint64)
-    for n in range(1, SHINGLE + 1):
-        if len(tok) >= n:
-            acc[: len(tok) - n + 1] += tok[n - 1 :] * _SHINGLE_MUL[n - 1]
-        s = np.zeros(len(tok), dtype=np.uint64)
-        m = max(len(tok) - n + 1, 0)
-        s[:m] = _fmix(acc[:m] + _SHINGLE_SALT[n - 1])
-        out.append(s)
-    return out
-
-
-def _range_hash(values: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` over token ranges (uint64, wrapping) via one prefix sum."""
-    prefix = np.zeros(len(values) + 1, dtype=np.uint64)
-    np.cumsum(values, out=prefix[1:])
-    return prefix[start + length] - prefix[start]
+def _ngrams(tok: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
+    """Hashes of the token n-grams starting at positions ``at`` (which must leave room for n tokens)."""
+    acc = tok[at] * _SHINGLE_MUL[0]
+    for j in range(1, n):
+        acc += tok[at + j] * _SHINGLE_MUL[j]
+    return _fmix(acc + _SHINGLE_SALT[n - 1])
 
 
 @dataclass
 class _Parts:
-    """Per request and part: the deduplicated fingerprint rows and their keys."""
+    """Per part, one row per request: the exact text hash (0 for an empty part) and the band keys."""
 
     text_hash: dict[str, np.ndarray]  # per part, uint64 per request (0 = empty part)
     keys: dict[str, np.ndarray]  # per part, int64 (n_requests, bands); rows of empty parts unused
@@ -314,7 +445,17 @@ def _analyse(systems: Sequence[str], users: Sequence[str], with_keys: bool = Tru
             {p.name: zeros for p in PARTS},
             {p.name: np.zeros((n, p.bands), dtype=np.int64) for p in PARTS},
         )
-    tk = _tokenise(list(index))
+    texts = list(index)
+    ascii_text = np.fromiter((t.isascii() for t in texts), dtype=bool, count=len(texts))
+    if not ascii_text.all():
+        # ASCII texts first, so that most chunks take the tokeniser's narrow-encoding path.
+        order = np.argsort(~ascii_text, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        texts = [texts[i] for i in order.tolist()]
+        sys_id = np.where(sys_id >= 0, rank[np.maximum(sys_id, 0)], -1)
+        usr_id = np.where(usr_id >= 0, rank[np.maximum(usr_id, 0)], -1)
+    tk = _tokenise(texts)
     start = tk.offsets[:-1]
     ntok = np.diff(tk.offsets)
     owner = np.repeat(np.arange(len(ntok)), ntok)
@@ -332,22 +473,42 @@ def _analyse(systems: Sequence[str], users: Sequence[str], with_keys: bool = Tru
         last = np.r_[owner[brk][1:] != owner[brk][:-1], True]
         tail[owner[brk][last]] = from_end[brk][last]
 
+    # Exact text hash of a token range: a sum of token hashes keyed by position, so that every range
+    # starting at a text's first token comes from one prefix sum. Tails are keyed from the end.
     pos_key = _fmix(np.arange(int(ntok.max()) + 1, dtype=np.uint64) + _POS_SALT)
-    fwd = _fmix(tk.hashes ^ pos_key[rel])
-    bwd = _fmix(tk.hashes ^ pos_key[from_end - 1])
-    ranges = {
-        "system": (start, ntok, fwd),
-        "head": (start, head, fwd),
-        "tail": (start + ntok - tail, tail, bwd),
-        "body": (start, ntok, fwd),
+    fwd = np.zeros(len(tk.hashes) + 1, dtype=np.uint64)
+    np.cumsum(_fmix(tk.hashes ^ np.take(pos_key, rel)), out=fwd[1:])
+    tail_start = start + ntok - tail
+    at = np.repeat(tail_start - (np.cumsum(tail) - tail), tail) + np.arange(int(tail.sum()))
+    bwd = np.zeros(len(at) + 1, dtype=np.uint64)
+    np.cumsum(_fmix(tk.hashes[at] ^ np.take(pos_key, from_end[at] - 1)), out=bwd[1:])
+    tail_end = np.cumsum(tail)
+    sums = {
+        "system": fwd[start + ntok] - fwd[start],
+        "head": fwd[start + head] - fwd[start],
+        "tail": bwd[tail_end] - bwd[tail_end - tail],
     }
-    shingles = _shingles(tk.hashes) if with_keys else []
+    sums["body"] = sums["system"]
+    ranges = {
+        "system": (start, ntok),
+        "head": (start, head),
+        "tail": (tail_start, tail),
+        "body": (start, ntok),
+    }
     text_hash: dict[str, np.ndarray] = {}
     keys: dict[str, np.ndarray] = {}
+    # Every token's following 3-gram, computed once from contiguous slices (the tail ones are unused).
+    grams = np.zeros(len(tk.hashes), dtype=np.uint64)
+    k = len(tk.hashes) - SHINGLE + 1
+    if with_keys and k > 0:
+        acc = tk.hashes[:k] * _SHINGLE_MUL[0]
+        for j in range(1, SHINGLE):
+            acc += tk.hashes[j : j + k] * _SHINGLE_MUL[j]
+        grams[:k] = _fmix(acc + _SHINGLE_SALT[SHINGLE - 1])
     for spec in PARTS:
         ids = sys_id if spec.name == "system" else usr_id
-        a, m, vals = ranges[spec.name]
-        th = _fmix((_range_hash(vals, a, m) ^ _PART_SALT[spec.name]) + m.astype(np.uint64) * _LEN_MUL)
+        a, m = ranges[spec.name]
+        th = _fmix((sums[spec.name] ^ _PART_SALT[spec.name]) + m.astype(np.uint64) * _LEN_MUL)
         th[m == 0] = 0
         req_th = np.where(ids >= 0, th[np.maximum(ids, 0)], np.uint64(0))
         text_hash[spec.name] = req_th
@@ -356,27 +517,35 @@ def _analyse(systems: Sequence[str], users: Sequence[str], with_keys: bool = Tru
         live = np.flatnonzero(req_th != 0)
         out = np.zeros((n, spec.bands), dtype=np.int64)
         if len(live):
-            uniq, first, inv = np.unique(req_th[live], return_index=True, return_inverse=True)
+            # Requests sharing a part's exact text share its keys: MinHash each distinct one once.
+            _, first, inv = np.unique(req_th[live], return_index=True, return_inverse=True)
             text = ids[live][first]
-            out[live] = _band_keys(spec, shingles, a[text], m[text])[inv.reshape(-1)]
+            out[live] = _band_keys(spec, tk.hashes, grams, a[text], m[text])[inv.reshape(-1)]
         keys[spec.name] = out
     return _Parts(text_hash, keys)
 
 
-def _band_keys(spec: PartSpec, shingles: list[np.ndarray], a: np.ndarray, m: np.ndarray) -> np.ndarray:
+def _band_keys(
+    spec: PartSpec, tok: np.ndarray, grams: np.ndarray, a: np.ndarray, m: np.ndarray
+) -> np.ndarray:
     """MinHash the shingle sets of token ranges [a, a + m) and fold each band into a 64-bit key."""
     count = np.where(m >= SHINGLE, m - SHINGLE + 1, 1)
-    offsets = np.zeros(len(m) + 1, dtype=np.uint64)
+    offsets = np.zeros(len(m) + 1, dtype=np.int64)
     np.cumsum(count, out=offsets[1:])
-    total = int(offsets[-1])
-    pos = np.repeat(a - offsets[:-1].astype(np.int64), count) + np.arange(total)
-    width = np.repeat(np.minimum(m, SHINGLE), count)
-    flat = shingles[SHINGLE - 1][pos]
-    for n in range(1, SHINGLE):
-        short = width == n
-        if short.any():
-            flat[short] = shingles[n - 1][pos[short]]
-    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, spec.num_perm, MINHASH_SEED)
+    flat = np.empty(int(offsets[-1]), dtype=np.uint64)
+    full = np.flatnonzero(m >= SHINGLE)
+    if len(full):
+        n = count[full]
+        pos = np.repeat(a[full] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        slots = np.repeat(offsets[full] - a[full], n) + pos
+        flat[slots] = grams[pos]
+    for width in range(1, SHINGLE):
+        short = np.flatnonzero(m == width)
+        if len(short):
+            flat[offsets[short]] = _ngrams(tok, a[short], width)
+    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+        flat, offsets.astype(np.uint64), spec.num_perm, MINHASH_SEED
+    )
     mins = np.array(matrix.to_rows(), dtype=np.uint64).reshape(len(m), spec.bands, spec.rows)
     key = np.broadcast_to(_BAND_SEEDS[spec.name], (len(m), spec.bands)).copy()
     for r in range(spec.rows):
@@ -393,20 +562,42 @@ def _template_id(parts: _Parts) -> np.ndarray:
     return np.where(any_text, _fmix(acc), np.uint64(0)).view(np.int64)
 
 
+def user_view(content: str | None) -> str:
+    """The newest user turn as fingerprints read it: whole up to ``text.MAX_CHARS`` characters, else
+    its first ``MAX_CHARS - TAIL_CHARS`` and last ``TAIL_CHARS`` characters.
+
+    ``text.last_user_text`` keeps only the start of a long turn, which would hide an instruction
+    appended after a long payload (a suffix template); the end is kept for the tail part.
+    """
+    content = content or ""
+    if len(content) <= _text.MAX_CHARS:
+        return content
+    return content[: _text.MAX_CHARS - TAIL_CHARS] + "\n" + content[-TAIL_CHARS:]
+
+
+def request_views(messages: Sequence[Message] | None) -> tuple[str, str]:
+    """``(text.system_text, user_view of the newest user turn)`` of one request."""
+    if not messages:
+        return "", ""
+    user = next((m.get("content") for m in reversed(messages) if m.get("role") == "user"), None)
+    return _text.system_text(messages), user_view(user)
+
+
 def fingerprint(messages: Sequence[Message] | None) -> dict[str, list[int]]:
     """Band keys of one request, per part (empty list for an empty part); the online path."""
-    parts = _analyse([_text.system_text(messages)], [_text.last_user_text(messages)])
+    system, user = request_views(messages)
+    parts = _analyse([system], [user])
     return {p.name: parts.keys[p.name][0].tolist() if parts.text_hash[p.name][0] else [] for p in PARTS}
 
 
 def template_id(messages: Sequence[Message] | None) -> int:
     """Exact template id of one request: normalised system prompt, head and tail (0 when no text)."""
-    parts = _analyse([_text.system_text(messages)], [_text.last_user_text(messages)], with_keys=False)
-    return int(_template_id(parts)[0])
+    system, user = request_views(messages)
+    return int(_template_id(_analyse([system], [user], with_keys=False))[0])
 
 
 def request_texts(messages: pa.Array | pa.ChunkedArray) -> tuple[list[str], list[str]]:
-    """``text.system_text`` and ``text.last_user_text`` of every request of a messages column."""
+    """``request_views`` of every request of a messages column: system texts and user views."""
     n = len(messages)
     systems, users = [""] * n, [""] * n
     if n == 0:
@@ -424,7 +615,7 @@ def request_texts(messages: pa.Array | pa.ChunkedArray) -> tuple[list[str], list
         req = owner[pos]
         last = np.r_[req[1:] != req[:-1], True]
         for r, v in zip(req[last].tolist(), content.take(pa.array(pos[last])).to_pylist(), strict=True):
-            users[r] = (v or "")[: _text.MAX_CHARS]
+            users[r] = user_view(v)
     is_sys = pc.fill_null(pc.equal(role, "system"), False).to_numpy(zero_copy_only=False)
     pos = np.flatnonzero(is_sys)
     if len(pos):

@@ -37,7 +37,8 @@ class LinkageConfig:
     burst_size: int = 5  # accounts created in one hour that make a sign-up burst
     sync_bucket_s: int = 120
     sync_sigma: float = 4.0  # how far above the typical number of accounts a wave bucket must be
-    sync_min_share: float = 0.4  # share of an account's active buckets that must be waves
+    sync_min_share: float = 0.5  # share of an account's active buckets that must be waves
+    sync_min_waves: int = 3  # and at least this many, so a chance overlap of a quiet account does not count
     kinds: tuple[str, ...] = EDGE_KINDS
 
 
@@ -119,7 +120,7 @@ def sync_edges(requests: ir.Table, cfg: LinkageConfig) -> ir.Table:
     in_hot = acct_buckets.join(hot, "bucket")
     hot_count = in_hot.group_by("account_id").aggregate(n_hot=_.count())
     syncers = active.join(hot_count, "account_id").filter(
-        (_.n_hot / _.n_buckets >= cfg.sync_min_share) & (_.n_hot >= 2)
+        (_.n_hot / _.n_buckets >= cfg.sync_min_share) & (_.n_hot >= cfg.sync_min_waves)
     )
     e = in_hot.join(syncers, "account_id")
     return e.select(

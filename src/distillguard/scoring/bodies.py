@@ -27,11 +27,14 @@ HOURS = 24
 BODY_FEATURES = {
     "extract_share": +1,
     "single_turn_share": +1,
+    "tool_share": +1,
     "refusal_share": +1,
     "template_top_share": +1,
     "param_top_share": +1,
     "hour_entropy": +1,
     "new_model_share": +1,
+    "system_top_share": +1,
+    "ips_per_request": +1,
 }
 
 
@@ -42,8 +45,10 @@ def account_aggregates(r: ir.Table, new_model: str | None = None) -> ir.Table:
         n=_.count(),
         n_extract=_.is_extract.sum(),
         n_single=_.is_single.sum(),
+        n_tool=_.is_tool.sum(),
         n_refused=_.is_refused.sum(),
         n_new_model=(_.model == (new_model or "")).cast("int64").sum(),
+        distinct_ips=_.ip.nunique(),
         **hod,
     )
     tmpl = r.group_by(["account_id", "template_id"]).aggregate(c=_.count())
@@ -54,7 +59,15 @@ def account_aggregates(r: ir.Table, new_model: str | None = None) -> ir.Table:
     w2 = ibis.window(group_by="account_id", order_by=[par.c.desc(), par.param_combo])
     top_p = par.mutate(rn=ibis.row_number().over(w2)).filter(_.rn == 0)
     top_p = top_p.select(account_id=top_p.account_id, top_param=top_p.param_combo, top_param_n=top_p.c)
-    return base.join(top_t, "account_id").join(top_p, "account_id")
+    sysp = r.filter(r.system_id != 0).group_by(["account_id", "system_id"]).aggregate(c=_.count())
+    w3 = ibis.window(group_by="account_id", order_by=[sysp.c.desc(), sysp.system_id])
+    top_s = sysp.mutate(rn=ibis.row_number().over(w3)).filter(_.rn == 0)
+    top_s = top_s.select(account_id=top_s.account_id, top_system=top_s.system_id, top_system_n=top_s.c)
+    joined = base.join(top_t, "account_id").join(top_p, "account_id")
+    joined = joined.left_join(top_s, joined.account_id == top_s.account_id).drop("account_id_right")
+    return joined.mutate(
+        top_system=joined.top_system.fill_null(0), top_system_n=joined.top_system_n.fill_null(0)
+    )
 
 
 @dataclass
@@ -64,17 +77,23 @@ class BodyTest:
     aggregates: pd.DataFrame
     draws: int = 2000
     random_state: int = 0
+    reference: set[str] | None = None  # accounts random groups are drawn from (default: all)
 
     def __post_init__(self) -> None:
         a = self.aggregates.reset_index(drop=True)
         self.index = {acct: i for i, acct in enumerate(a["account_id"])}
         self.n = a["n"].to_numpy(float)
-        self.counts = {k: a[k].to_numpy(float) for k in ("n_extract", "n_single", "n_refused", "n_new_model")}
+        self.counts = {
+            k: a[k].to_numpy(float) for k in ("n_extract", "n_single", "n_refused", "n_new_model", "n_tool")
+        }
         self.hod = a[[f"h{h:02d}" for h in range(HOURS)]].to_numpy(float)
         self.t_code = pd.factorize(a["top_template"])[0]
         self.t_n = a["top_template_n"].to_numpy(float)
         self.p_code = pd.factorize(a["top_param"])[0]
         self.p_n = a["top_param_n"].to_numpy(float)
+        self.s_code = pd.factorize(a["top_system"])[0]
+        self.s_n = np.where(a["top_system"].to_numpy() == 0, 0.0, a["top_system_n"].to_numpy(float))
+        self.ips = a["distinct_ips"].to_numpy(float)
 
     def pooled(self, members: np.ndarray) -> dict[str, float]:
         """Pooled features of a group of account positions."""
@@ -88,17 +107,26 @@ class BodyTest:
         return {
             "extract_share": self.counts["n_extract"][members].sum() / n,
             "single_turn_share": self.counts["n_single"][members].sum() / n,
+            "tool_share": self.counts["n_tool"][members].sum() / n,
             "refusal_share": self.counts["n_refused"][members].sum() / n,
             "template_top_share": t / n,
             "param_top_share": pr / n,
             "hour_entropy": float(-(p * np.log(p)).sum()),
             "new_model_share": self.counts["n_new_model"][members].sum() / n,
+            "system_top_share": np.bincount(self.s_code[members], weights=self.s_n[members]).max() / n,
+            "ips_per_request": self.ips[members].sum() / n,
         }
 
     def test(self, clusters: dict[str, list[str]]) -> pd.DataFrame:
         """Score and p-value of each cluster against random groups of its size."""
         rng = np.random.default_rng(self.random_state)
-        total = len(self.n)
+        pool = (
+            np.array([self.index[a] for a in self.reference if a in self.index])
+            if self.reference is not None
+            else np.arange(len(self.n))
+        )
+        pool.sort()
+        total = len(pool)
         rows = []
         by_size: dict[int, list[str]] = {}
         for cid, accts in clusters.items():
@@ -109,7 +137,7 @@ class BodyTest:
                     rows.append({"cluster_id": cid, "body_score": 0.0, "p_body": 1.0, "body_reasons": ""})
                 continue
             null = pd.DataFrame(
-                [self.pooled(rng.choice(total, size=size, replace=False)) for _ in range(self.draws)]
+                [self.pooled(rng.choice(pool, size=size, replace=False)) for _ in range(self.draws)]
             )
             null_scores = self._score(null, null)
             null_sorted = np.sort(null_scores)

@@ -44,10 +44,12 @@ REASONS = {
     "max_per_minute": "concurrency",
     "param_top_share": "fixed_sampling",
     "single_turn_share": "single_turn",
+    "tool_share": "tool_use",
     "new_model_share": "release_chase",
     "refusal_share": "refusals",
-    "ip_diversity": "ip_rotation",
-    "ua_diversity": "ua_rotation",
+    "ips_per_day": "ip_rotation",
+    "user_agents": "ua_rotation",
+    "system_top_share": "template_reuse",
     "extract_share": "extraction_prompts",
     "mean_p_extract": "extraction_prompts",
     "intent_focus": "capability_focus",
@@ -144,15 +146,26 @@ def score_accounts(
     clusters: pd.DataFrame,
     cfg: ScoringConfig | None = None,
     bodies: pd.DataFrame | None = None,
+    reference: set[str] | None = None,
 ) -> Scores:
-    """Risk, flag and reasons per account from its features and its cluster's body test (``bodies``)."""
+    """Risk, flag and reasons per account from its features and its cluster's body test (``bodies``).
+
+    ``reference`` names the accounts that stand for the benign population (tails and the null are
+    taken over them); by default every account.
+    """
     cfg = cfg or ScoringConfig()
     features = features.set_index("account_id", drop=False)
-    groups, p = group_scores(features, features, cfg)
+    ref = features if reference is None else features[features.index.isin(reference)]
+    if len(ref) < 20:
+        ref = features  # too few to estimate a population from; fall back to everyone
+    groups, p = group_scores(features, ref, cfg)
     score = groups.sum(axis=1).to_numpy() if len(groups.columns) else np.zeros(len(features))
-    null = null_scores(groups, cfg)
-    threshold = float(np.quantile(null, 1 - cfg.fpr)) if len(null) else float("inf")
-    p_account = null_p(null, score)
+    # Accounts are judged against the reference population's own scores: legitimate services tie
+    # volume, duty cycle and clients together, so a null that assumed the groups independent would
+    # flag them; the empirical distribution keeps those ties.
+    ref_scores = np.sort(pd.Series(score, index=features.index).loc[ref.index].to_numpy())
+    threshold = float(np.quantile(ref_scores, 1 - cfg.fpr)) if len(ref_scores) else float("inf")
+    p_account = null_p(ref_scores, score)
 
     membership = clusters.set_index("account_id").reindex(features.index)
     cluster_ids = membership["cluster_id"].fillna("").to_numpy()

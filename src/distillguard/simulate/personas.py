@@ -618,6 +618,7 @@ class TranslationService(Source):
         )
         self.langs = r.sample(_LANGS, 3)
         self.instruction = org_wording(r, "Translate the following text into {lang}. Preserve formatting.")
+        self.system = org_wording(r, "You are a professional translator. Output only the translation.")
         self.per_day = float(r.uniform(500, 2000))
 
     def events(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
@@ -632,7 +633,7 @@ class TranslationService(Source):
         text = conv.turns[0][1 if self.rand.random() < 0.5 else 0][:1500]
         lang = self.rand.choice(self.langs)
         messages = [
-            {"role": "system", "content": "You are a professional translator. Output only the translation."},
+            {"role": "system", "content": self.system},
             {
                 "role": "user",
                 "content": self.instruction.format(lang=lang) + f"\n\n{text}",
