@@ -36,7 +36,11 @@ _SYSTEMS = (
 def _requests(n: int, seed: int = 0) -> list[dict[str, object]]:
     rng = random.Random(seed)
     c = load_corpora()
-    pools = [p.text for name in ("gsm8k-test", "gpteacher-codegen", "gpteacher-roleplay", "hh-harmless-first-turns") for p in c.pool(name)]
+    pools = [
+        p.text
+        for name in ("gsm8k-test", "gpteacher-codegen", "gpteacher-roleplay", "hh-harmless-first-turns")
+        for p in c.pool(name)
+    ]
     out = []
     for i in range(n):
         msgs: list[dict[str, str]] = []
@@ -51,7 +55,13 @@ def _requests(n: int, seed: int = 0) -> list[dict[str, object]]:
         else:
             msgs.append({"role": "user", "content": rng.choice(pools)})
         out.append(
-            {"request_id": f"req_{i:08d}", "ts": "2026-03-01T00:00:00.000Z", "account_id": "a", "model": "m", "messages": msgs}
+            {
+                "request_id": f"req_{i:08d}",
+                "ts": "2026-03-01T00:00:00.000Z",
+                "account_id": "a",
+                "model": "m",
+                "messages": msgs,
+            }
         )
     return out
 
@@ -93,12 +103,18 @@ def main() -> None:
         lat.append(time.perf_counter() - t)
 
     flagged = float(np.mean(intent_scores(batch, model).column("p_extract").to_numpy() >= model.threshold))
-    print(f"cpus: {os.cpu_count()}  requests: {n}  prompt chars: mean {lengths.mean():.0f}, p50 {np.median(lengths):.0f}, "
-          f"p99 {np.percentile(lengths, 99):.0f} (model reads at most {model.head_chars}+{model.tail_chars})")
+    print(
+        f"cpus: {os.cpu_count()}  requests: {n}  prompt chars: mean {lengths.mean():.0f}, p50 {np.median(lengths):.0f}, "
+        f"p99 {np.percentile(lengths, 99):.0f} (model reads at most {model.head_chars}+{model.tail_chars})"
+    )
     print(f"training (default_classifier, seeds + fit): {train_s:.2f} s")
-    print(f"batch intent_scores: {t_all / n * 1e6:.1f} µs/request "
-          f"(messages->text {t_text / n * 1e6:.1f}, model {t_model / n * 1e6:.1f})")
-    print(f"one-row intent_scores: median {statistics.median(lat) * 1e6:.0f} µs, p99 {np.percentile(lat, 99) * 1e6:.0f} µs")
+    print(
+        f"batch intent_scores: {t_all / n * 1e6:.1f} µs/request "
+        f"(messages->text {t_text / n * 1e6:.1f}, model {t_model / n * 1e6:.1f})"
+    )
+    print(
+        f"one-row intent_scores: median {statistics.median(lat) * 1e6:.0f} µs, p99 {np.percentile(lat, 99) * 1e6:.0f} µs"
+    )
     print(f"share flagged (p_extract >= {model.threshold}) on this benign traffic: {flagged:.4f}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -96,6 +97,9 @@ def test_no_volume_threshold_separates(mixed: Path) -> None:
         assert not (recall >= 0.9 and fpr <= 0.01), f"volume >= {thr} separates"
 
 
+STEPWISE = re.compile(r"step[- ]by[- ]step|one step at a time|in clear steps|show all the steps")
+
+
 def test_hard_negatives_share_the_attack_signals(mixed: Path) -> None:
     """Each axis an attack shows is also shown by some benign persona."""
     labels = _labels(mixed)
@@ -103,7 +107,7 @@ def test_hard_negatives_share_the_attack_signals(mixed: Path) -> None:
     step_by_step = Counter()
     for row in t:
         text = " ".join(m["content"] for m in row["messages"]).lower()
-        if "step by step" in text:
+        if STEPWISE.search(text):
             step_by_step[labels[row["account_id"]]["persona"]] += 1
     # Benign personas ask for step-by-step reasoning too.
     assert {"benchmark_harness", "classroom", "tutoring_app"} <= set(step_by_step)

@@ -201,11 +201,11 @@ class IntentClassifier:
         head_chars: int = 400,
         tail_chars: int = 400,
         alpha: float = 1e-5,
-        max_iter: int = 12,
+        max_iter: int = 8,
         random_state: int = 0,
         n_jobs: int | None = 2,
         idf_power: float = 0.5,
-        none_bias: float = -0.75,
+        none_bias: float = -1.0,
         threshold: float = 0.5,
     ) -> None:
         self.n_bits = n_bits

@@ -2059,9 +2059,20 @@ def _payload(rng: random.Random, kind: str, lang: str, pools: Payloads) -> str:
         if rng.random() < 0.35:
             _, b = rng.choice(pools.qa)
             return f"[Prompt]\n{q}\n\n[Response A]\n{a}\n\n[Response B]\n{b}"
-        head = rng.choice(("[Prompt]", "### Instruction", f"{q_label}:", "<prompt>"))
-        tail = rng.choice(("[Response]", "### Response", f"{a_label}:", "<response>"))
-        return f"{head}\n{q}\n\n{tail}\n{a}"
+        # Transcript conventions that graders and reward-model prompts commonly use.
+        head, tail = rng.choice(
+            (
+                ("[Prompt]", "[Response]"),
+                ("### Instruction", "### Response"),
+                (f"{q_label}:", f"{a_label}:"),
+                ("<prompt>", "<response>"),
+                ("User:", "Assistant:"),
+                ("Human:", "AI:"),
+                ("Prompt:", "Completion:"),
+                ("Instruction:", "Output:"),
+            )
+        )
+        return f"{head}\n{q}\n\n{tail}\n{a}" if rng.random() < 0.5 else f"{head} {q}\n{tail} {a}"
     if kind == "seed":
         return rng.choice(pools.questions) if rng.random() < 0.6 else ""
     if kind == "sensitive" or kind == "political":

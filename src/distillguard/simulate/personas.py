@@ -310,6 +310,8 @@ class EnterpriseBatch(Source):
         super().__init__(ctx)
         r = self.rand
         self.block = self.net.block()
+        # A handful of application servers behind the org's egress, not a new address per request.
+        self.servers = [self.net.in_block(self.block) for _ in range(self.rand.randint(1, 6))]
         self.new_account(
             country=r.choice(("US", "GB", "DE", "JP", "IN", "FR", "SG")),
             tier="enterprise",
@@ -350,7 +352,7 @@ class EnterpriseBatch(Source):
             messages=messages,
             reply=reply or "other",
             params={"temperature": 0.0, "max_tokens": 512},
-            ip=self.net.in_block(self.block),
+            ip=self.rand.choice(self.servers),
             key=int(ts) % 2,
         )
 
@@ -375,6 +377,8 @@ class BenchmarkHarness(Source):
         super().__init__(ctx)
         r = self.rand
         self.block = self.net.block()
+        # A handful of application servers behind the org's egress, not a new address per request.
+        self.servers = [self.net.in_block(self.block) for _ in range(self.rand.randint(1, 6))]
         self.new_account(
             country=r.choice(("US", "GB", "CA", "DE", "CN", "KR", "FR")),
             tier=r.choice(("research", "startup", "enterprise")),
@@ -433,7 +437,7 @@ class BenchmarkHarness(Source):
             messages=messages,
             reply=reply,
             params={"temperature": 0.0, "max_tokens": 1024, "top_p": 1.0},
-            ip=self.net.in_block(self.block),
+            ip=self.rand.choice(self.servers),
         )
 
 
@@ -537,6 +541,8 @@ class SupportBot(ChatMixin):
         super().__init__(ctx)
         r = self.rand
         self.block = self.net.block()
+        # A handful of application servers behind the org's egress, not a new address per request.
+        self.servers = [self.net.in_block(self.block) for _ in range(self.rand.randint(1, 6))]
         self.new_account(
             country=r.choice(("US", "GB", "DE", "IN", "BR", "AU", "SG")),
             tier=r.choice(("enterprise", "startup", "payg")),
@@ -578,7 +584,7 @@ class SupportBot(ChatMixin):
             messages=messages,
             reply=reply,
             params={"temperature": 0.3, "max_tokens": 600},
-            ip=self.net.in_block(self.block),
+            ip=self.rand.choice(self.servers),
         )
 
 
@@ -608,6 +614,8 @@ class TranslationService(Source):
         super().__init__(ctx)
         r = self.rand
         self.block = self.net.block()
+        # A handful of application servers behind the org's egress, not a new address per request.
+        self.servers = [self.net.in_block(self.block) for _ in range(self.rand.randint(1, 6))]
         self.new_account(
             country=r.choice(("DE", "NL", "JP", "US", "PL", "FR", "KR")),
             tier=r.choice(("enterprise", "payg")),
@@ -645,7 +653,7 @@ class TranslationService(Source):
             messages=messages,
             reply=text,
             params={"temperature": 0.1},
-            ip=self.net.in_block(self.block),
+            ip=self.rand.choice(self.servers),
         )
 
 
@@ -764,6 +772,8 @@ class TutoringApp(Source):
         super().__init__(ctx)
         r = self.rand
         self.block = self.net.block()
+        # A handful of application servers behind the org's egress, not a new address per request.
+        self.servers = [self.net.in_block(self.block) for _ in range(self.rand.randint(1, 6))]
         self.new_account(
             country=r.choice(("US", "IN", "GB", "SG", "KR", "BR")),
             tier=r.choice(("startup", "payg", "enterprise")),
@@ -795,7 +805,7 @@ class TutoringApp(Source):
             messages=messages,
             reply=p.reference or _fallback_reply(p.text),
             params={"temperature": 0.3},
-            ip=self.net.in_block(self.block),
+            ip=self.rand.choice(self.servers),
         )
 
 
