@@ -33,7 +33,7 @@ class LinkageConfig:
     """Thresholds of the linkage stage."""
 
     min_share: float = 0.1  # an account must use a network/template value this often to link by it
-    max_share: float = 0.2  # values held by more than this share of all accounts are too common to link
+    max_share: float = 0.5  # values held by more than this share of all accounts are too common to link
     burst_size: int = 5  # accounts created in one hour that make a sign-up burst
     sync_bucket_s: int = 120
     sync_sigma: float = 4.0  # how far above the typical number of accounts a wave bucket must be
