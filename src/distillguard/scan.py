@@ -137,7 +137,9 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
     if groups and len(features):
         aggregates = con.to_pyarrow(account_aggregates(r, new_model[0] if new_model else None)).to_pandas()
         draws = max(cfg.body_draws, int(5 / cfg.fpr))
-        bodies = BodyTest(aggregates, draws=draws, random_state=cfg.seed, reference=reference).test(groups)
+        bodies = BodyTest(
+            aggregates, draws=draws, random_state=cfg.seed, reference=reference, disabled=cfg.disabled
+        ).test(groups)
     # Only corroborated members inherit their cluster's body test.
     member_of = {a: c for c, accts in groups.items() for a in accts}
     members = members.assign(

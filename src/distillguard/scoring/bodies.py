@@ -23,18 +23,18 @@ from ibis import _
 
 HOURS = 24
 
-# Pooled feature -> suspicious direction.
-BODY_FEATURES = {
-    "extract_share": +1,
-    "single_turn_share": +1,
-    "tool_share": +1,
-    "refusal_share": +1,
-    "template_top_share": +1,
-    "param_top_share": +1,
-    "hour_entropy": +1,
-    "new_model_share": +1,
-    "system_top_share": +1,
-    "ips_per_request": +1,
+# Pooled feature -> (suspicious direction, signal family it belongs to for ablations).
+BODY_FEATURES: dict[str, tuple[int, str]] = {
+    "extract_share": (+1, "content"),
+    "single_turn_share": (+1, "behaviour"),
+    "tool_share": (+1, "behaviour"),
+    "refusal_share": (+1, "behaviour"),
+    "template_top_share": (+1, "templates"),
+    "param_top_share": (+1, "behaviour"),
+    "hour_entropy": (+1, "behaviour"),
+    "new_model_share": (+1, "behaviour"),
+    "system_top_share": (+1, "templates"),
+    "ips_per_request": (+1, "behaviour"),
 }
 
 
@@ -78,6 +78,7 @@ class BodyTest:
     draws: int = 2000
     random_state: int = 0
     reference: set[str] | None = None  # accounts random groups are drawn from (default: all)
+    disabled: frozenset[str] = frozenset()  # signal families left out (ablation)
 
     def __post_init__(self) -> None:
         a = self.aggregates.reset_index(drop=True)
@@ -139,17 +140,17 @@ class BodyTest:
             null = pd.DataFrame(
                 [self.pooled(rng.choice(pool, size=size, replace=False)) for _ in range(self.draws)]
             )
-            null_scores = self._score(null, null)
+            null_scores = self._score(null, null, self.features)
             null_sorted = np.sort(null_scores)
             observed = pd.DataFrame(
                 [self.pooled(np.array([self.index[a] for a in clusters[c] if a in self.index])) for c in cids]
             )
-            scores = self._score(observed, null)
+            scores = self._score(observed, null, self.features)
             above = len(null_sorted) - np.searchsorted(null_sorted, scores, side="left")
             pvals = (above + 1) / (len(null_sorted) + 1)
-            tails = self._tails(observed, null)
+            tails = self._tails(observed, null, self.features)
             for i, cid in enumerate(cids):
-                strong = [k for k in BODY_FEATURES if tails[k][i] <= 0.01]
+                strong = [k for k in self.features if tails[k][i] <= 0.01]
                 rows.append(
                     {
                         "cluster_id": cid,
@@ -160,10 +161,16 @@ class BodyTest:
                 )
         return pd.DataFrame(rows, columns=["cluster_id", "body_score", "p_body", "body_reasons"])
 
+    @property
+    def features(self) -> list[str]:
+        """The pooled features in use (those of switched-off families are left out)."""
+        return [k for k, (_, family) in BODY_FEATURES.items() if family not in self.disabled]
+
     @staticmethod
-    def _tails(frame: pd.DataFrame, null: pd.DataFrame) -> dict[str, np.ndarray]:
+    def _tails(frame: pd.DataFrame, null: pd.DataFrame, features: list[str]) -> dict[str, np.ndarray]:
         out = {}
-        for k, d in BODY_FEATURES.items():
+        for k in features:
+            d = BODY_FEATURES[k][0]
             ref = np.sort(null[k].to_numpy() * d)
             x = frame[k].to_numpy() * d
             at_least = len(ref) - np.searchsorted(ref, x, side="left")
@@ -171,6 +178,6 @@ class BodyTest:
         return out
 
     @classmethod
-    def _score(cls, frame: pd.DataFrame, null: pd.DataFrame) -> np.ndarray:
-        tails = cls._tails(frame, null)
-        return sum(-np.log10(t) for t in tails.values())
+    def _score(cls, frame: pd.DataFrame, null: pd.DataFrame, features: list[str]) -> np.ndarray:
+        tails = cls._tails(frame, null, features)
+        return sum((-np.log10(t) for t in tails.values()), np.zeros(len(frame)))
