@@ -47,11 +47,13 @@ class EvalReport:
             "|---|---:|---:|---:|",
         ]
         for cid, rec in sorted(self.detector.recall_by_campaign.items()):
-            ttd = self.time_to_detect.get(cid)
             rate = self.campaign_rates.get(cid, float("nan"))
-            lines.append(
-                f"| {cid} | {rec:.3f} | {rate:,.0f} | {'not detected' if ttd is None else f'{ttd:.1f}'} |"
-            )
+            if not self.time_to_detect:
+                ttd_text = "not measured"
+            else:
+                ttd = self.time_to_detect.get(cid)
+                ttd_text = "not detected" if ttd is None else f"{ttd:.1f}"
+            lines.append(f"| {cid} | {rec:.3f} | {rate:,.0f} | {ttd_text} |")
         lines += ["", "### False-positive rate per benign persona", "", "| persona | FPR |", "|---|---:|"]
         for persona, fpr in sorted(self.detector.fpr_by_persona.items()):
             lines.append(f"| {persona} | {fpr:.4f} |")
