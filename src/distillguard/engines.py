@@ -16,6 +16,8 @@ def connect(engine: str = "duckdb", **options: Any) -> Any:
     import ibis
 
     if engine == "duckdb":
+        # A bounded memory budget makes DuckDB spill large joins to disk instead of growing without limit.
+        options.setdefault("memory_limit", os.environ.get("DISTILLGUARD_DUCKDB_MEMORY", "3GB"))
         return ibis.duckdb.connect(**options)
     if engine == "pyspark":
         try:

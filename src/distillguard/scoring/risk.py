@@ -69,6 +69,7 @@ class ScoringConfig:
     fpr: float = 0.001
     null_permutations: int = 100
     reason_p: float = 0.02
+    tail_fraction: float = 0.1  # share of the reference used to fit the score's upper tail
     features: tuple[Feature, ...] = (*ACCOUNT_FEATURES, DISTRIBUTION_FEATURE)
     disabled_families: frozenset[str] = field(default_factory=frozenset)
     random_state: int = 0
@@ -128,6 +129,44 @@ def null_p(null_sorted: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return (above + 1) / (len(null_sorted) + 1)
 
 
+def _tail_model(ref_sorted: np.ndarray, tail_fraction: float) -> tuple[float, float, float]:
+    """Exponential upper tail (threshold u, tail mass q, mean excess beta) fitted to the reference."""
+    n = len(ref_sorted)
+    k = max(5, int(round(n * tail_fraction)))
+    if n < 20 or k >= n:
+        return float("inf"), 1.0, 1.0
+    u = float(ref_sorted[n - k - 1])
+    excess = ref_sorted[n - k :] - u
+    beta = max(float(excess.mean()), 1e-6)
+    return u, k / n, beta
+
+
+def tail_extrapolated_p(ref_sorted: np.ndarray, scores: np.ndarray, tail_fraction: float = 0.1) -> np.ndarray:
+    """Upper-tail p-values: empirical in the bulk, an exponential fit to the reference's top decile above.
+
+    With fewer than 1/fpr reference accounts the empirical p-value can never reach fpr; extreme-value
+    practice (peaks over threshold) fits the tail above the reference's top decile and extrapolates.
+    """
+    empirical = null_p(ref_sorted, scores)
+    u, q, beta = _tail_model(ref_sorted, tail_fraction)
+    if not np.isfinite(u):
+        return empirical
+    s = np.asarray(scores, dtype=float)
+    modelled = q * np.exp(-(s - u) / beta)
+    # In the tail the smooth model replaces the few data points there (peaks-over-threshold).
+    return np.where(s > u, np.minimum(modelled, q), empirical)
+
+
+def _score_at_p(ref_sorted: np.ndarray, p: float, tail_fraction: float) -> float:
+    """The score whose tail p-value is ``p`` (the account threshold, for reports)."""
+    if len(ref_sorted) == 0:
+        return float("inf")
+    if p * (len(ref_sorted) + 1) >= 1:
+        return float(np.quantile(ref_sorted, 1 - p))
+    u, q, beta = _tail_model(ref_sorted, tail_fraction)
+    return float(u + beta * np.log(q / p)) if np.isfinite(u) else float("inf")
+
+
 @dataclass
 class Scores:
     """The scorer's output."""
@@ -164,8 +203,8 @@ def score_accounts(
     # volume, duty cycle and clients together, so a null that assumed the groups independent would
     # flag them; the empirical distribution keeps those ties.
     ref_scores = np.sort(pd.Series(score, index=features.index).loc[ref.index].to_numpy())
-    threshold = float(np.quantile(ref_scores, 1 - cfg.fpr)) if len(ref_scores) else float("inf")
-    p_account = null_p(ref_scores, score)
+    p_account = tail_extrapolated_p(ref_scores, score, cfg.tail_fraction)
+    threshold = _score_at_p(ref_scores, cfg.fpr, cfg.tail_fraction)
 
     membership = clusters.set_index("account_id").reindex(features.index)
     cluster_ids = membership["cluster_id"].fillna("").to_numpy()
