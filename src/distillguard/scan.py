@@ -125,14 +125,17 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
     edges = con.to_pyarrow(linkage_edges(r, acc, keys, cfg.linkage_config()))
     clustering = cluster_accounts(features["account_id"], edges, seed=cfg.seed).table()
     members = clustering.to_pandas()
-    # Accounts with some evidence of their own may join a cluster on one kind of link.
-    first = score_accounts(features, members, cfg.scoring())
-    suspect = set(first.table.loc[first.table["p_account"] <= cfg.weak_member_p, "account_id"])
-    groups = corroborated_clusters(members, edges, suspect=suspect)
     # The benign population is estimated from accounts outside corroborated multi-account clusters:
     # a campaign's own accounts must not define what normal looks like.
-    linked = {a for accts in groups.values() if len(accts) >= 3 for a in accts}
-    reference = set(features["account_id"]) - linked
+    strict = corroborated_clusters(members, edges)
+    reference = set(features["account_id"]) - {
+        a for accts in strict.values() if len(accts) >= 3 for a in accts
+    }
+    # Accounts with some evidence of their own may then join a cluster on one kind of link.
+    first = score_accounts(features, members, cfg.scoring(), reference=reference)
+    suspect = set(first.table.loc[first.table["p_account"] <= cfg.weak_member_p, "account_id"])
+    groups = corroborated_clusters(members, edges, suspect=suspect)
+    reference -= {a for accts in groups.values() if len(accts) >= 3 for a in accts}
     bodies = None
     if groups and len(features):
         aggregates = con.to_pyarrow(account_aggregates(r, new_model[0] if new_model else None)).to_pandas()
