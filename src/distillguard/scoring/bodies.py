@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from ibis import _
 
+from distillguard.scoring.risk import tail_extrapolated_p
+
 HOURS = 24
 
 # Pooled feature -> (suspicious direction, signal family it belongs to for ablations).
@@ -146,8 +148,7 @@ class BodyTest:
                 [self.pooled(np.array([self.index[a] for a in clusters[c] if a in self.index])) for c in cids]
             )
             scores = self._score(observed, null, self.features)
-            above = len(null_sorted) - np.searchsorted(null_sorted, scores, side="left")
-            pvals = (above + 1) / (len(null_sorted) + 1)
+            pvals = tail_extrapolated_p(null_sorted, scores, beyond_only=True)
             tails = self._tails(observed, null, self.features)
             for i, cid in enumerate(cids):
                 strong = [k for k in self.features if tails[k][i] <= 0.01]

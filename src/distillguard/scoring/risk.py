@@ -141,7 +141,9 @@ def _tail_model(ref_sorted: np.ndarray, tail_fraction: float) -> tuple[float, fl
     return u, k / n, beta
 
 
-def tail_extrapolated_p(ref_sorted: np.ndarray, scores: np.ndarray, tail_fraction: float = 0.1) -> np.ndarray:
+def tail_extrapolated_p(
+    ref_sorted: np.ndarray, scores: np.ndarray, tail_fraction: float = 0.1, *, beyond_only: bool = False
+) -> np.ndarray:
     """Upper-tail p-values: empirical in the bulk, an exponential fit to the reference's top decile above.
 
     With fewer than 1/fpr reference accounts the empirical p-value can never reach fpr; extreme-value
@@ -153,6 +155,9 @@ def tail_extrapolated_p(ref_sorted: np.ndarray, scores: np.ndarray, tail_fractio
         return empirical
     s = np.asarray(scores, dtype=float)
     modelled = q * np.exp(-(s - u) / beta)
+    if beyond_only:
+        # Only past the largest reference score, where the empirical p-value has no resolution left.
+        return np.where(s > ref_sorted[-1], np.minimum(empirical, modelled), empirical)
     # In the tail the smooth model replaces the few data points there (peaks-over-threshold).
     return np.where(s > u, np.minimum(modelled, q), empirical)
 
