@@ -309,9 +309,7 @@ class EnterpriseBatch(Source):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         r = self.rand
-        self.block = self.net.block()
-        # A handful of application servers behind the org's egress, not a new address per request.
-        self.servers = [self.net.in_block(self.block) for _ in range(self.rand.randint(1, 6))]
+        self.servers = self.net.servers()
         self.new_account(
             country=r.choice(("US", "GB", "DE", "JP", "IN", "FR", "SG")),
             tier="enterprise",
@@ -376,9 +374,7 @@ class BenchmarkHarness(Source):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         r = self.rand
-        self.block = self.net.block()
-        # A handful of application servers behind the org's egress, not a new address per request.
-        self.servers = [self.net.in_block(self.block) for _ in range(self.rand.randint(1, 6))]
+        self.servers = self.net.servers()
         self.new_account(
             country=r.choice(("US", "GB", "CA", "DE", "CN", "KR", "FR")),
             tier=r.choice(("research", "startup", "enterprise")),
@@ -540,9 +536,7 @@ class SupportBot(ChatMixin):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         r = self.rand
-        self.block = self.net.block()
-        # A handful of application servers behind the org's egress, not a new address per request.
-        self.servers = [self.net.in_block(self.block) for _ in range(self.rand.randint(1, 6))]
+        self.servers = self.net.servers()
         self.new_account(
             country=r.choice(("US", "GB", "DE", "IN", "BR", "AU", "SG")),
             tier=r.choice(("enterprise", "startup", "payg")),
@@ -613,9 +607,7 @@ class TranslationService(Source):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         r = self.rand
-        self.block = self.net.block()
-        # A handful of application servers behind the org's egress, not a new address per request.
-        self.servers = [self.net.in_block(self.block) for _ in range(self.rand.randint(1, 6))]
+        self.servers = self.net.servers()
         self.new_account(
             country=r.choice(("DE", "NL", "JP", "US", "PL", "FR", "KR")),
             tier=r.choice(("enterprise", "payg")),
@@ -771,9 +763,7 @@ class TutoringApp(Source):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         r = self.rand
-        self.block = self.net.block()
-        # A handful of application servers behind the org's egress, not a new address per request.
-        self.servers = [self.net.in_block(self.block) for _ in range(self.rand.randint(1, 6))]
+        self.servers = self.net.servers()
         self.new_account(
             country=r.choice(("US", "IN", "GB", "SG", "KR", "BR")),
             tier=r.choice(("startup", "payg", "enterprise")),

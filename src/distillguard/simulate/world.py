@@ -313,6 +313,11 @@ class Network:
         first = self.rng.choice(self._HOSTING if hosting else self._CLOUD)
         return f"{first}.{self.rng.randrange(256)}.{self.rng.randrange(256)}."
 
+    def servers(self) -> list[str]:
+        """A handful of application servers behind one organisation's /24 egress, not a new address per request."""
+        block = self.block()
+        return [self.in_block(block) for _ in range(self.rng.randint(1, 6))]
+
     def in_block(self, prefix: str) -> str:
         """An address inside a /24 prefix from ``block``."""
         return f"{prefix}{self.rng.randrange(1, 255)}"
