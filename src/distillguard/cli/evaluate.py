@@ -18,7 +18,7 @@ def evaluate(
         True, "--ablations/--no-ablations", help="Also run with each signal family off."
     ),
     ttd: bool = typer.Option(True, "--time-to-detect/--no-time-to-detect", help="Scan growing prefixes."),
-    step_hours: float = typer.Option(24.0, "--step-hours", help="Prefix step for time to detect."),
+    step_hours: float = typer.Option(6.0, "--step-hours", help="Prefix step (hours) for time to detect."),
     report: Path | None = typer.Option(None, "--report", help="Also write the Markdown report here."),
     quiet: bool = QuietOption,
 ) -> None:
