@@ -9,13 +9,14 @@ How a score becomes a decision at the false-positive rate the user asks for:
    feature's tail probability, corrected for the number of features in the group, so features
    that move together for benign reasons (a batch job's volume, concurrency and template reuse)
    count once.
-3. The account score sums group scores. Its null distribution comes from the traffic itself:
-   group scores are permuted independently across accounts, which keeps every single-axis extreme
-   (a batch job's volume, a monitor's duty cycle) but breaks the *combinations* that mark a
-   campaign. The threshold is the null's ``1 - fpr`` quantile.
+3. The account score sums group scores. Its p-value is its rank among the scores of the *reference
+   population* (accounts outside corroborated multi-account clusters), so the legitimate ties
+   between groups (a support bot is busy, round the clock and on one prompt) stay in the null. In
+   the reference's top decile an exponential tail fit (peaks over threshold) takes over, which gives
+   p-values below 1/N where the reference is small.
 4. A cluster is also judged as one body: its members' traffic, pooled, gets the same features
-   and the same score against the same null. A thin swarm whose members each look like a person
-   is, as a body, a round-the-clock harvester with one template.
+   compared with random groups of the same size (``scoring.bodies``). A thin swarm whose members
+   each look like a person is, as a body, a single-turn harvester with one system prompt.
 
 ``risk`` is ``1 - p`` under the null (the smaller p of the account and its cluster's body), so
 ``flagged = risk >= 1 - fpr``. No labels are read anywhere.
@@ -67,7 +68,6 @@ class ScoringConfig:
     """Parameters of the scorer."""
 
     fpr: float = 0.001
-    null_permutations: int = 100
     reason_p: float = 0.02
     tail_fraction: float = 0.1  # share of the reference used to fit the score's upper tail
     features: tuple[Feature, ...] = (*ACCOUNT_FEATURES, DISTRIBUTION_FEATURE)
@@ -106,19 +106,6 @@ def group_scores(
             best = (p[cols].min(axis=1) * len(cols)).clip(upper=1.0, lower=1e-12)
             groups[g] = -np.log10(best)
     return groups, p
-
-
-def null_scores(groups: pd.DataFrame, cfg: ScoringConfig) -> np.ndarray:
-    """Sorted sample of account scores with group scores permuted independently across accounts."""
-    rng = np.random.default_rng(cfg.random_state)
-    values = groups.to_numpy()
-    if values.size == 0:
-        return np.zeros(0)
-    sims = [
-        np.column_stack([rng.permutation(values[:, j]) for j in range(values.shape[1])]).sum(axis=1)
-        for _ in range(cfg.null_permutations)
-    ]
-    return np.sort(np.concatenate(sims))
 
 
 def null_p(null_sorted: np.ndarray, scores: np.ndarray) -> np.ndarray:

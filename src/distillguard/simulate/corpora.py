@@ -120,12 +120,3 @@ def load_corpora() -> Corpora:
     """Load every corpus once per process; the result is immutable and safe to share."""
     prompts = {name: _load_packaged(name) for name in CORPUS_NAMES}
     return Corpora(prompts=prompts, chats=_load_sharegpt())
-
-
-def corpus_summary() -> dict[str, int]:
-    """Count the records in each corpus (used by docs and the simulate summary)."""
-    c = load_corpora()
-    counts = {name: len(p) for name, p in c.prompts.items()}
-    counts["sharegpt-conversations"] = len(c.chats)
-    counts["sharegpt-user-turns"] = sum(len(x.turns) for x in c.chats)
-    return counts
