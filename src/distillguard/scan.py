@@ -121,7 +121,9 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
     acc = ibis.memtable(accounts) if accounts is not None else None
     new = con.to_pyarrow(newly_seen_model(r).limit(1)).to_pylist()
     new_model = (new[0]["model"], new[0]["first_seen"]) if new else None
+    # Engines return rows in no fixed order: sort, so that a scan is reproducible run to run.
     features = con.to_pyarrow(account_features(r, new_model=new_model)).to_pandas()
+    features = features.sort_values("account_id", ignore_index=True)
     edges = con.to_pyarrow(linkage_edges(r, acc, keys, cfg.linkage_config()))
     clustering = cluster_accounts(features["account_id"], edges, seed=cfg.seed).table()
     members = clustering.to_pandas()
@@ -139,6 +141,7 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
     bodies = None
     if groups and len(features):
         aggregates = con.to_pyarrow(account_aggregates(r, new_model[0] if new_model else None)).to_pandas()
+        aggregates = aggregates.sort_values("account_id", ignore_index=True)
         draws = max(cfg.body_draws, int(5 / cfg.fpr))
         bodies = BodyTest(
             aggregates, draws=draws, random_state=cfg.seed, reference=reference, disabled=cfg.disabled

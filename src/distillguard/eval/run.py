@@ -29,6 +29,7 @@ class EvalReport:
     detector: Metrics
     baselines: dict[str, Metrics] = field(default_factory=dict)
     ablations: dict[str, Metrics] = field(default_factory=dict)
+    per_account_only: Metrics | None = None  # no linkage at all: what account features alone catch
     time_to_detect: dict[str, float | None] = field(default_factory=dict)
     campaign_rates: dict[str, float] = field(default_factory=dict)
 
@@ -43,8 +44,8 @@ class EvalReport:
         lines += [
             "### Recall per campaign",
             "",
-            "| campaign | recall | requests/day | time to detect (h) |",
-            "|---|---:|---:|---:|",
+            "| campaign | recall | recall, per-account features only | requests/day | time to detect (h) |",
+            "|---|---:|---:|---:|---:|",
         ]
         for cid, rec in sorted(self.detector.recall_by_campaign.items()):
             rate = self.campaign_rates.get(cid, float("nan"))
@@ -53,7 +54,12 @@ class EvalReport:
             else:
                 ttd = self.time_to_detect.get(cid)
                 ttd_text = "not detected" if ttd is None else f"{ttd:.1f}"
-            lines.append(f"| {cid} | {rec:.3f} | {rate:,.0f} | {ttd_text} |")
+            alone = (
+                f"{self.per_account_only.recall_by_campaign.get(cid, 0.0):.3f}"
+                if self.per_account_only is not None
+                else "not measured"
+            )
+            lines.append(f"| {cid} | {rec:.3f} | {alone} | {rate:,.0f} | {ttd_text} |")
         lines += ["", "### False-positive rate per benign persona", "", "| persona | FPR |", "|---|---:|"]
         for persona, fpr in sorted(self.detector.fpr_by_persona.items()):
             lines.append(f"| {persona} | {fpr:.4f} |")
@@ -116,6 +122,10 @@ def run_eval(
     report = EvalReport(evaluate(full.accounts, labels, volume))
     report.campaign_rates = _campaign_rates(full.features, labels)
     if ablations:
+        say("per-account features only (no linkage)")
+        alone = frozenset({"linkage_infrastructure", "linkage_content"})
+        det = detect(work_dir, accounts, ScanConfig(fpr=fpr, engine=engine, disabled=alone))
+        report.per_account_only = evaluate(det.accounts, labels, volume)
         for family in SIGNAL_FAMILIES:
             say(f"ablation: without {family}")
             det = detect(work_dir, accounts, ScanConfig(fpr=fpr, engine=engine, disabled=frozenset({family})))

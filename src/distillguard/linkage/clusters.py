@@ -48,6 +48,9 @@ def cluster_accounts(
 ) -> Clustering:
     """Cluster accounts given account-indicator edges (columns account_id, indicator, weight)."""
     names = sorted(set(accounts))
+    if edges.num_rows:
+        # Engines return rows in no fixed order; Leiden's result depends on it, so fix one.
+        edges = edges.sort_by([("account_id", "ascending"), ("indicator", "ascending")])
     index = {a: i for i, a in enumerate(names)}
     n_acc = len(names)
     acc = edges["account_id"].to_pylist() if edges.num_rows else []
