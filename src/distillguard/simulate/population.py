@@ -276,12 +276,6 @@ def pick(rand: random.Random, pool: tuple[Prompt, ...]) -> Prompt:
     return pool[rand.randrange(len(pool))]
 
 
-def uniform_times(rng: np.random.Generator, t0: float, t1: float, expected: float) -> np.ndarray:
-    """Poisson arrivals at a flat rate over [t0, t1): ``expected`` per day."""
-    n = rng.poisson(expected * (t1 - t0) / DAY)
-    return t0 + rng.random(n) * (t1 - t0)
-
-
 def burst_times(rng: np.random.Generator, start: float, n: int, per_second: float) -> np.ndarray:
     """``n`` arrivals starting at ``start`` at a steady batch-job rate, with small jitter."""
     gaps = rng.exponential(1.0 / per_second, size=n)
@@ -312,7 +306,6 @@ __all__ = [
     "pick",
     "reasoning_for",
     "session_times",
-    "uniform_times",
     "HOUR",
     "DAY",
 ]
