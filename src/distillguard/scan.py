@@ -55,7 +55,8 @@ class ScanConfig:
     until: dt.datetime | None = None
     linkage: LinkageConfig = field(default_factory=LinkageConfig)
     body_draws: int = 2000
-    weak_member_p: float = 0.05
+    weak_member_p: float = 0.1
+    single_kind_holder_share: float = 0.1
     seed: int = 0
 
     def scoring(self) -> ScoringConfig:
@@ -138,6 +139,17 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
     suspect = set(first.table.loc[first.table["p_account"] <= cfg.weak_member_p, "account_id"])
     groups = corroborated_clusters(members, edges, suspect=suspect)
     reference -= {a for accts in groups.values() if len(accts) >= 3 for a in accts}
+    # Clusters tied by one kind of link only are tested too, under a stricter rule (BodyTest.test):
+    # with no payment or network data (an aggregator's view) templates may be the only tie there is.
+    # A cluster's accounts tied by one kind only form a second, looser body of the same cluster
+    # (``<cluster>+``), judged under that rule; each account takes the stronger of its bodies.
+    single = {
+        (f"{c}+" if c in groups else c): accts
+        for c, accts in corroborated_clusters(
+            members, edges, min_kinds=1, min_holder_share=cfg.single_kind_holder_share
+        ).items()
+    }
+    groups = {**groups, **single}
     bodies = None
     if groups and len(features):
         aggregates = con.to_pyarrow(account_aggregates(r, new_model[0] if new_model else None)).to_pandas()
@@ -145,9 +157,15 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
         draws = max(cfg.body_draws, int(5 / cfg.fpr))
         bodies = BodyTest(
             aggregates, draws=draws, random_state=cfg.seed, reference=reference, disabled=cfg.disabled
-        ).test(groups)
-    # Only corroborated members inherit their cluster's body test.
-    member_of = {a: c for c, accts in groups.items() for a in accts}
+        ).test(groups, single_kind=set(single))
+    # Only corroborated members inherit their cluster's body test; an account in two bodies of
+    # one cluster takes the one with the smaller p-value.
+    p_of = dict(zip(bodies["cluster_id"], bodies["p_body"], strict=True)) if bodies is not None else {}
+    member_of: dict[str, str] = {}
+    for c, accts in sorted(groups.items()):
+        for a in accts:
+            if a not in member_of or p_of.get(c, 1.0) < p_of.get(member_of[a], 1.0):
+                member_of[a] = c
     members = members.assign(
         cluster_id=[
             member_of.get(a, c) for a, c in zip(members["account_id"], members["cluster_id"], strict=True)
@@ -163,7 +181,11 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
 
 
 def corroborated_clusters(
-    members: pd.DataFrame, edges: pa.Table, min_kinds: int = 2, suspect: set[str] | None = None
+    members: pd.DataFrame,
+    edges: pa.Table,
+    min_kinds: int = 2,
+    suspect: set[str] | None = None,
+    min_holder_share: float = 0.0,
 ) -> dict[str, list[str]]:
     """Clusters whose accounts are tied to each other by at least ``min_kinds`` kinds of link.
 
@@ -173,7 +195,9 @@ def corroborated_clusters(
     indicator with other members are kept, so an account that community detection attached to a
     campaign through one generic value is not flagged with it. A cluster needs a core of two such
     accounts; accounts in ``suspect`` (already somewhat suspicious on their own) then join the
-    core on one kind of link.
+    core on one kind of link. ``min_holder_share`` ignores indicator values held by fewer than that
+    share of the cluster: a campaign's template is used by many of its accounts, while a popular
+    prompt that one bystander also sent is shared with only a few.
     """
     multi = members[members["cluster_size"] >= 2]
     if multi.empty or edges.num_rows == 0:
@@ -184,7 +208,13 @@ def corroborated_clusters(
         .merge(multi[["account_id", "cluster_id"]])
     )
     holders = e.groupby(["cluster_id", "indicator"])["account_id"].transform("nunique")
-    kinds = e[holders >= 2].groupby(["cluster_id", "account_id"])["kind"].nunique().reset_index()
+    size = e.groupby("cluster_id")["account_id"].transform("nunique")
+    kinds = (
+        e[(holders >= 2) & (holders >= min_holder_share * size)]
+        .groupby(["cluster_id", "account_id"])["kind"]
+        .nunique()
+        .reset_index()
+    )
     core = kinds[kinds["kind"] >= min_kinds]
     core_size = core.groupby("cluster_id")["account_id"].nunique()
     valid = set(core_size[core_size >= 2].index)

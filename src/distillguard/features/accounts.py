@@ -23,12 +23,14 @@ class Feature:
 
     ``family`` is the signal family an ablation switches off; ``group`` is the evidence group the
     scorer treats as independent of the others under benign use (features that move together for
-    legitimate reasons, like a batch job's volume and its template reuse, share a group).
+    legitimate reasons, like a batch job's volume and its template reuse, share a group; so do
+    onboarding and activity: automation starts at full rate and evaluates every new model on its
+    release day, as benchmark harnesses do).
     """
 
     name: str
     family: str  # content | templates | behaviour | distribution
-    group: str  # activity | content | onboarding | network | distribution
+    group: str  # activity | content | network | distribution
     direction: int  # +1: higher is more suspicious; -1: lower is
     description: str
 
@@ -75,14 +77,14 @@ ACCOUNT_FEATURES: tuple[Feature, ...] = (
     _f(
         "first_day_share",
         "behaviour",
-        "onboarding",
+        "activity",
         +1,
         "share of the daily rate reached in the first 24 h (no ramp)",
     ),
     _f(
         "new_model_share",
         "behaviour",
-        "onboarding",
+        "activity",
         +1,
         "share of traffic on a newly seen model in its first 24 h",
     ),

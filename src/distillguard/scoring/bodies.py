@@ -24,6 +24,8 @@ from ibis import _
 from distillguard.scoring.risk import tail_extrapolated_p
 
 HOURS = 24
+# Floor of one pooled feature's tail probability, so one feature cannot reach an infinite score.
+MIN_FEATURE_P = 1e-12
 
 # Pooled feature -> (suspicious direction, signal family it belongs to for ablations).
 BODY_FEATURES: dict[str, tuple[int, str]] = {
@@ -120,8 +122,14 @@ class BodyTest:
             "ips_per_request": self.ips[members].sum() / n,
         }
 
-    def test(self, clusters: dict[str, list[str]]) -> pd.DataFrame:
-        """Score and p-value of each cluster against random groups of its size."""
+    def test(self, clusters: dict[str, list[str]], single_kind: set[str] | None = None) -> pd.DataFrame:
+        """Score and p-value of each cluster against random groups of its size.
+
+        Clusters in ``single_kind`` are tied by one kind of link only, which benign accounts also
+        share (a public benchmark's prompts, an agent framework's system prompt): such a body must
+        also be unusual in its share of extraction prompts, or it is not reported.
+        """
+        single_kind = single_kind or set()
         rng = np.random.default_rng(self.random_state)
         pool = (
             np.array([self.index[a] for a in self.reference if a in self.index])
@@ -152,11 +160,14 @@ class BodyTest:
             tails = self._tails(observed, null, self.features)
             for i, cid in enumerate(cids):
                 strong = [k for k in self.features if tails[k][i] <= 0.01]
+                p = float(pvals[i])
+                if cid in single_kind:
+                    p = max(p, float(tails["extract_share"][i])) if "extract_share" in tails else 1.0
                 rows.append(
                     {
                         "cluster_id": cid,
                         "body_score": float(scores[i]),
-                        "p_body": float(pvals[i]),
+                        "p_body": p,
                         "body_reasons": ";".join(strong),
                     }
                 )
@@ -175,7 +186,17 @@ class BodyTest:
             ref = np.sort(null[k].to_numpy() * d)
             x = frame[k].to_numpy() * d
             at_least = len(ref) - np.searchsorted(ref, x, side="left")
-            out[k] = (at_least + 1) / (len(ref) + 1)
+            empirical = (at_least + 1) / (len(ref) + 1)
+            # Past the largest random group the empirical tail has no resolution left (1/draws): a
+            # 300-account body that is 60% extraction prompts, where random bodies of 300 never pass
+            # 10%, is far stronger evidence than "beyond all draws". An exponential fit to the null's
+            # top decile extrapolates; where that decile is degenerate (a share that is almost always
+            # zero) there is no tail to fit and the empirical value stands.
+            top = ref[-max(5, len(ref) // 10) :]
+            if len(np.unique(top)) >= 5:
+                modelled = tail_extrapolated_p(ref, x, beyond_only=True)
+                empirical = np.maximum(np.minimum(empirical, modelled), MIN_FEATURE_P)
+            out[k] = empirical
         return out
 
     @classmethod

@@ -5,11 +5,14 @@ How a score becomes a decision at the false-positive rate the user asks for:
 1. Every account feature becomes a tail probability against the population itself (the share of
    accounts at least as extreme in the feature's suspicious direction).
 2. Features are grouped into evidence groups that legitimate use does not tie together (activity,
-   content, onboarding, network, distribution). A group's score is ``-log10`` of its strongest
+   content, network, distribution). A group's score is ``-log10`` of its strongest
    feature's tail probability, corrected for the number of features in the group, so features
    that move together for benign reasons (a batch job's volume, concurrency and template reuse)
    count once.
-3. The account score sums group scores. Its p-value is its rank among the scores of the *reference
+3. The account score sums group scores *except the strongest*: no single group can flag an
+   account alone, because legitimate heavy users (benchmark harnesses, batch jobs, coding agents)
+   are extreme on activity by definition; a harvester is also unusual on a second, independent
+   group (its network or its content). Its p-value is its rank among the scores of the *reference
    population* (accounts outside corroborated multi-account clusters), so the legitimate ties
    between groups (a support bot is busy, round the clock and on one prompt) stay in the null. In
    the reference's top decile an exponential tail fit (peaks over threshold) takes over, which gives
@@ -18,8 +21,10 @@ How a score becomes a decision at the false-positive rate the user asks for:
    compared with random groups of the same size (``scoring.bodies``). A thin swarm whose members
    each look like a person is, as a body, a single-turn harvester with one system prompt.
 
-``risk`` is ``1 - p`` under the null (the smaller p of the account and its cluster's body), so
-``flagged = risk >= 1 - fpr``. No labels are read anywhere.
+``risk`` is ``1 - p`` where p is the Bonferroni combination of the account's and its cluster's
+p-values (``min(1, 2 * min(p_account, p_body))``): two tests are run per account, so the union bound
+keeps the false-positive rate of either firing at ``fpr``. ``flagged = risk >= 1 - fpr``. No labels
+are read anywhere.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import pandas as pd
 
 from distillguard.features.accounts import ACCOUNT_FEATURES, Feature
 
-GROUPS = ("activity", "content", "onboarding", "network", "distribution")
+GROUPS = ("activity", "content", "network", "distribution")
 
 # Short reason codes a reviewer can read; one per feature.
 REASONS = {
@@ -106,6 +111,14 @@ def group_scores(
             best = (p[cols].min(axis=1) * len(cols)).clip(upper=1.0, lower=1e-12)
             groups[g] = -np.log10(best)
     return groups, p
+
+
+def corroborated_score(groups: pd.DataFrame) -> np.ndarray:
+    """Sum of group scores without the strongest group: evidence must come from two groups."""
+    if not len(groups.columns):
+        return np.zeros(len(groups))
+    g = groups.to_numpy(dtype=float)
+    return g.sum(axis=1) - g.max(axis=1)
 
 
 def null_p(null_sorted: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -190,13 +203,13 @@ def score_accounts(
     if len(ref) < 20:
         ref = features  # too few to estimate a population from; fall back to everyone
     groups, p = group_scores(features, ref, cfg)
-    score = groups.sum(axis=1).to_numpy() if len(groups.columns) else np.zeros(len(features))
+    score = corroborated_score(groups)
     # Accounts are judged against the reference population's own scores: legitimate services tie
     # volume, duty cycle and clients together, so a null that assumed the groups independent would
     # flag them; the empirical distribution keeps those ties.
     ref_scores = np.sort(pd.Series(score, index=features.index).loc[ref.index].to_numpy())
     p_account = tail_extrapolated_p(ref_scores, score, cfg.tail_fraction)
-    threshold = _score_at_p(ref_scores, cfg.fpr, cfg.tail_fraction)
+    threshold = _score_at_p(ref_scores, cfg.fpr / 2, cfg.tail_fraction)
 
     membership = clusters.set_index("account_id").reindex(features.index)
     cluster_ids = membership["cluster_id"].fillna("").to_numpy()
@@ -218,12 +231,12 @@ def score_accounts(
             [lookup.get(c, 1.0) if s >= 2 else 1.0 for c, s in zip(cluster_ids, sizes, strict=True)]
         )
 
-    p_final = np.minimum(p_account, p_body)
+    p_final = np.minimum(1.0, 2.0 * np.minimum(p_account, p_body))
     flagged = p_final <= cfg.fpr
     reasons = []
     for i in range(len(features)):
         codes = _reasons(p.iloc[i], cfg) if p_account[i] <= 0.05 else []
-        if p_body[i] <= cfg.fpr:
+        if p_body[i] <= cfg.fpr / 2:
             codes = sorted(set(codes) | {f"cluster_{c}" for c in body_reasons.get(cluster_ids[i], [])})
             codes.append("linked_cluster")
         reasons.append(";".join(codes))
