@@ -67,9 +67,20 @@ def test_scan_writes_the_documented_outputs(sim: Path, tmp_path: Path) -> None:
     for c in campaigns:
         assert set(c) >= CAMPAIGN_KEYS
         assert c["n_accounts"] == len(c["accounts"])
-        assert {"sample_requests", "shared_indicators", "hourly_requests", "reasons", "link_kinds"} <= set(
-            c["evidence"]
-        )
+        assert {
+            "sample_requests",
+            "shared_indicators",
+            "template_examples",
+            "hourly_requests",
+            "reasons",
+            "link_kinds",
+        } <= set(c["evidence"])
+        for ex in c["evidence"]["template_examples"]:
+            assert ex["requests"] >= 1
+            text = ex["system"] + ex["user"]
+            # Examples are normalised: no raw digits survive, and nothing runs past the cap.
+            assert not any(ch.isdigit() for ch in text), text
+            assert len(ex["system"]) <= 240 and len(ex["user"]) <= 240
         for t in c["tactics"]:
             assert t["atlas"] and t["method"]
     flagged_in_campaigns = {a for c in campaigns for a in c["accounts"]}

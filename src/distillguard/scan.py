@@ -25,7 +25,13 @@ import pyarrow as pa
 
 from distillguard.engines import connect
 from distillguard.features.accounts import account_features, newly_seen_model, with_request_columns
-from distillguard.features.requests import FEATURES_FILE, KEYS_FILE, StageResult, stage_requests
+from distillguard.features.requests import (
+    EXAMPLES_FILE,
+    FEATURES_FILE,
+    KEYS_FILE,
+    StageResult,
+    stage_requests,
+)
 from distillguard.io.readers import Issue, read_batches
 from distillguard.linkage.clusters import cluster_accounts
 from distillguard.linkage.edges import EDGE_KINDS, LinkageConfig, linkage_edges
@@ -174,7 +180,9 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
     )
     scores = score_accounts(features, members, cfg.scoring(), bodies=bodies, reference=reference)
     window = con.to_pyarrow(r.aggregate(first=r.ts.min(), last=r.ts.max())).to_pylist()[0]
-    campaigns = build_campaigns(scores.table, features, edges, r, con)
+    examples_path = work / EXAMPLES_FILE
+    examples = pd.read_parquet(examples_path) if examples_path.exists() else None
+    campaigns = build_campaigns(scores.table, features, edges, r, con, examples)
     return Detection(
         scores.table, campaigns, features, edges, scores.threshold, (window["first"], window["last"]), bodies
     )

@@ -6,7 +6,10 @@ line and field, never crash the scan), and writes two Parquet tables into a work
 - ``request_features.parquet``: one row per request with flat columns (time, account, client,
   model, parameters, usage, status, message counts) and the kernels' outputs (extraction intent,
   template id);
-- ``template_keys.parquet``: one row per (request, fingerprint part, LSH band) key.
+- ``template_keys.parquet``: one row per (request, fingerprint part, LSH band) key;
+- ``template_examples.parquet``: one normalised example (names, numbers, quoted spans, URLs and
+  e-mails replaced by placeholders) of each template's system prompt and user turn, so a
+  campaign's evidence can show what its templates look like without keeping raw prompts.
 
 Everything downstream (account windows, linkage, scoring) is relational and runs in Ibis over these
 two tables, so the Python-heavy work happens exactly once per request.
@@ -25,10 +28,14 @@ import pyarrow.parquet as pq
 
 from distillguard.io.readers import Issue, read_batches
 from distillguard.kernels.intent import EXTRACTION_CLASSES, default_classifier, intent_scores
-from distillguard.kernels.templates import templates
+from distillguard.kernels.templates import request_views, templates
+from distillguard.kernels.text import normalise
 
 FEATURES_FILE = "request_features.parquet"
 KEYS_FILE = "template_keys.parquet"
+EXAMPLES_FILE = "template_examples.parquet"
+EXAMPLE_CHARS = 240
+MAX_EXAMPLES = 200_000  # bounds memory on logs with millions of distinct prompts
 
 
 @dataclass
@@ -120,6 +127,38 @@ def _system_ids(request_id: pa.ChunkedArray, keys: pa.Table) -> pa.Array:
     return pa.array([lookup.get(r, 0) for r in request_id.to_pylist()], pa.int64())
 
 
+def _new_examples(batch: pa.RecordBatch, ids: pa.Array, seen: dict[int, tuple[str, str]]) -> None:
+    """Record a normalised example of every template id not seen before (bounded)."""
+    if len(seen) >= MAX_EXAMPLES:
+        return
+    values = np.asarray(ids.to_numpy(zero_copy_only=False))
+    uniq, first = np.unique(values, return_index=True)
+    fresh = [int(i) for u, i in zip(uniq.tolist(), first.tolist(), strict=True) if u not in seen and u != 0]
+    if not fresh:
+        return
+    messages = batch.column("messages").take(pa.array(fresh)).to_pylist()
+    for idx, msgs in zip(fresh, messages, strict=True):
+        system, user = request_views(msgs)
+        seen[int(values[idx])] = (normalise(system)[:EXAMPLE_CHARS], normalise(user)[:EXAMPLE_CHARS])
+        if len(seen) >= MAX_EXAMPLES:
+            return
+
+
+def _write_examples(path: Path, seen: dict[int, tuple[str, str]]) -> None:
+    ids = sorted(seen)
+    pq.write_table(
+        pa.table(
+            {
+                "template_id": pa.array(ids, pa.int64()),
+                "system_example": [seen[i][0] for i in ids],
+                "user_example": [seen[i][1] for i in ids],
+            }
+        ),
+        path,
+        compression="zstd",
+    )
+
+
 def stage_requests(
     paths: Iterable[str | Path],
     work_dir: str | Path,
@@ -133,6 +172,7 @@ def stage_requests(
     features_path, keys_path = work / FEATURES_FILE, work / KEYS_FILE
     classifier = default_classifier()
     issues: list[Issue] = []
+    examples: dict[int, tuple[str, str]] = {}
     total = 0
     feat_writer: pq.ParquetWriter | None = None
     keys_writer: pq.ParquetWriter | None = None
@@ -143,6 +183,7 @@ def stage_requests(
                 if result.batch.num_rows == 0:
                     continue
                 feats, keys = request_features(result.batch, classifier)
+                _new_examples(result.batch, feats["template_id"].combine_chunks(), examples)
                 if feat_writer is None:
                     feat_writer = pq.ParquetWriter(features_path, feats.schema, compression="zstd")
                     keys_writer = pq.ParquetWriter(keys_path, keys.schema, compression="zstd")
@@ -164,4 +205,5 @@ def stage_requests(
         feats, keys = request_features(empty, classifier)
         pq.write_table(feats, features_path)
         pq.write_table(keys, keys_path)
+    _write_examples(work / EXAMPLES_FILE, examples)
     return StageResult(total, issues, features_path, keys_path)

@@ -36,8 +36,24 @@ REASON_TACTICS = {
     "round_the_clock": "round_the_clock_harvest",
     "no_idle_hours": "round_the_clock_harvest",
     "high_volume": "high_volume_harvest",
+    "template_reuse": "templated_persona",
+    "tool_use": "agentic_harvest",
+    # Pooled features of the account's body (``cluster_<feature>`` reason codes).
+    "cluster_new_model_share": "release_chaser",
+    "cluster_refusal_share": "technique_search",
+    "cluster_ips_per_request": "proxy_rotation",
+    "cluster_hour_entropy": "round_the_clock_harvest",
+    "cluster_system_top_share": "templated_persona",
+    "cluster_template_top_share": "templated_persona",
+    "cluster_tool_share": "agentic_harvest",
 }
+# An extraction family is a campaign tactic when it is at least this share of the campaign's
+# requests, and this many times its share of all traffic (the classifier has a base rate).
+TACTIC_MIN_SHARE = 0.02
+TACTIC_MIN_LIFT = 3.0
+TEMPLATE_EXAMPLES = 3
 BASE_ATLAS = ("AML.T0024.002", "AML.T0040")
+INFRASTRUCTURE_TACTICS = {"proxy_rotation"}
 
 
 def _campaign_id(accounts: list[str]) -> str:
@@ -45,9 +61,18 @@ def _campaign_id(accounts: list[str]) -> str:
 
 
 def build_campaigns(
-    scores: pd.DataFrame, features: pd.DataFrame, edges: pa.Table, requests: ir.Table, con: Any
+    scores: pd.DataFrame,
+    features: pd.DataFrame,
+    edges: pa.Table,
+    requests: ir.Table,
+    con: Any,
+    examples: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
-    """Group flagged accounts into campaigns and gather their evidence."""
+    """Group flagged accounts into campaigns and gather their evidence.
+
+    ``examples`` (template_id, system_example, user_example) supplies normalised template text for
+    the evidence; without it, template examples list ids and counts only.
+    """
     flagged = scores[scores["flagged"] == 1]
     if flagged.empty:
         return []
@@ -73,6 +98,20 @@ def build_campaigns(
     ).to_pylist()
     models = _counts(con, r, "model")
     intents = _counts(con, r.filter(r.intent != "none"), "intent")
+    template_counts = _counts(con, r.filter(r.template_id != 0), "template_id")
+    example_of = (
+        {
+            int(t): (sx, ux)
+            for t, sx, ux in zip(
+                examples["template_id"], examples["system_example"], examples["user_example"], strict=True
+            )
+        }
+        if examples is not None
+        else {}
+    )
+    everywhere = con.to_pyarrow(requests.group_by("intent").aggregate(n=_.count())).to_pylist()
+    total = max(1, sum(x["n"] for x in everywhere))
+    base_rate = {x["intent"]: x["n"] / total for x in everywhere}
     hourly = con.to_pyarrow(
         r.group_by(["group", r.ts.truncate("h").name("hour")])
         .aggregate(n=_.count())
@@ -104,7 +143,13 @@ def build_campaigns(
         intent_counts = intents.get(g, {})
         tactics = []
         for intent, n in sorted(intent_counts.items(), key=lambda kv: -kv[1]):
-            if intent in INTENT_TAXONOMY and n >= max(3, 0.05 * s["requests"]):
+            share = n / max(1, s["requests"])
+            if (
+                intent in INTENT_TAXONOMY
+                and n >= 3
+                and share >= TACTIC_MIN_SHARE
+                and share >= TACTIC_MIN_LIFT * base_rate.get(intent, 0.0)
+            ):
                 tactics.append(
                     {
                         "tactic": intent,
@@ -113,12 +158,15 @@ def build_campaigns(
                         "requests": n,
                     }
                 )
+        seen = set()
         for code, n in reason_counts.most_common():
-            if code in REASON_TACTICS and n >= max(1, len(accts) // 3):
+            tactic = REASON_TACTICS.get(code)
+            if tactic and tactic not in seen and n >= max(1, len(accts) // 3):
+                seen.add(tactic)
                 tactics.append(
                     {
-                        "tactic": REASON_TACTICS[code],
-                        "method": "infrastructure",
+                        "tactic": tactic,
+                        "method": "infrastructure" if tactic in INFRASTRUCTURE_TACTICS else "behaviour",
                         "atlas": list(BASE_ATLAS),
                         "accounts": n,
                     }
@@ -147,6 +195,17 @@ def build_campaigns(
                     ],
                     "sample_requests": [
                         {k: v for k, v in x.items() if k != "group"} for x in samples if x["group"] == g
+                    ],
+                    "template_examples": [
+                        {
+                            "template_id": str(t),
+                            "requests": n,
+                            "system": example_of.get(int(t), ("", ""))[0],
+                            "user": example_of.get(int(t), ("", ""))[1],
+                        }
+                        for t, n in sorted(
+                            template_counts.get(g, {}).items(), key=lambda kv: (-kv[1], kv[0])
+                        )[:TEMPLATE_EXAMPLES]
                     ],
                     "hourly_requests": [
                         {"hour": h["hour"], "requests": h["n"]} for h in hourly if h["group"] == g
