@@ -423,6 +423,19 @@ def _campaign_sections(campaigns: list[dict[str, Any]], anchors: list[str]) -> s
                 row.append(_e(s.get("prompt_head", "")))
             sample_rows.append(row)
         sample_head = ["Request id", "Intent", "p_extract"] + (["Prompt (head)"] if has_prompt else [])
+        templates = _table(
+            ("Template", "Requests", "System prompt (normalised)", "User turn (normalised)"),
+            [
+                (
+                    f"<code>{_e(t.get('template_id'))}</code>",
+                    _int(t.get("requests")),
+                    _e(t.get("system") or "–"),
+                    _e(t.get("user") or "–"),
+                )
+                for t in ev.get("template_examples", [])
+            ],
+            numeric=(1,),
+        )
         listed = ", ".join(f'<span class="id">{_e(a)}</span>' for a in accts[:MAX_LISTED_ACCOUNTS])
         more = (
             f' <span class="muted">… and {len(accts) - MAX_LISTED_ACCOUNTS:,} more</span>'
@@ -440,6 +453,7 @@ def _campaign_sections(campaigns: list[dict[str, Any]], anchors: list[str]) -> s
             + _counts_table("Extraction intents", c.get("capabilities"), "Intent", "Requests")
             + "</div>"
             f"<h4>Shared indicators</h4>{shared}"
+            f"<h4>Most used templates</h4>{templates}"
             f"<h4>Sample requests (highest p_extract)</h4>"
             f"{_table(sample_head, sample_rows, numeric=(2,))}"
             f"<h4>Accounts</h4><p>{listed or '–'}{more}</p>"

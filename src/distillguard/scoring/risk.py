@@ -154,7 +154,8 @@ def tail_extrapolated_p(
     if not np.isfinite(u):
         return empirical
     s = np.asarray(scores, dtype=float)
-    modelled = q * np.exp(-(s - u) / beta)
+    # Below the threshold the model is not used; clipping keeps exp from overflowing there.
+    modelled = q * np.exp(np.minimum(-(s - u) / beta, 0.0))
     if beyond_only:
         # Only past the largest reference score, where the empirical p-value has no resolution left.
         return np.where(s > ref_sorted[-1], np.minimum(empirical, modelled), empirical)
