@@ -17,6 +17,7 @@ from distillguard.scoring.risk import (
     score_accounts,
     tail_extrapolated_p,
     tail_p,
+    trim_outliers,
 )
 
 
@@ -178,3 +179,16 @@ def test_a_bystander_sharing_one_rare_value_does_not_join_a_loose_body() -> None
     edges = _edges(rows)
     loose = corroborated_clusters(members, edges, min_kinds=1, min_holder_share=0.1)
     assert loose == {"k1": sorted(fleet)}
+
+
+def test_a_few_unlinked_outliers_do_not_mask_each_other() -> None:
+    rng = np.random.default_rng(7)
+    population = rng.gamma(2.0, 0.3, 2_000)
+    relays = np.array([population.max() * 3.0, population.max() * 3.1, population.max() * 3.2])
+    ref = np.sort(np.concatenate([population, relays]))
+    trimmed = trim_outliers(ref, alpha=2e-4)
+    assert len(trimmed) == len(population)  # exactly the three relays are set aside
+    p = tail_extrapolated_p(trimmed, relays, beyond_only=True)
+    assert (p < 2e-4).all()
+    # Without outliers nothing is removed: the population's own maximum keeps its rank.
+    assert len(trim_outliers(np.sort(population), alpha=2e-4)) == len(population)

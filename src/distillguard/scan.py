@@ -63,6 +63,7 @@ class ScanConfig:
     body_draws: int = 2000
     weak_member_p: float = 0.1
     single_kind_holder_share: float = 0.1
+    min_loose_body: int = 3
     seed: int = 0
 
     def scoring(self) -> ScoringConfig:
@@ -154,6 +155,9 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
         for c, accts in corroborated_clusters(
             members, edges, min_kinds=1, min_holder_share=cfg.single_kind_holder_share
         ).items()
+        # Among N accounts there are N^2/2 pairs, and some share a template by chance: a loose
+        # body needs at least three accounts.
+        if len(accts) >= cfg.min_loose_body
     }
     groups = {**groups, **single}
     bodies = None

@@ -14,16 +14,18 @@ How a score becomes a decision at the false-positive rate the user asks for:
    are extreme on activity by definition; a harvester is also unusual on a second, independent
    group (its network or its content). Its p-value is its rank among the scores of the *reference
    population* (accounts outside corroborated multi-account clusters), so the legitimate ties
-   between groups (a support bot is busy, round the clock and on one prompt) stay in the null. In
-   the reference's top decile an exponential tail fit (peaks over threshold) takes over, which gives
-   p-values below 1/N where the reference is small.
+   between groups (a support bot is busy, round the clock and on one prompt) stay in the null. Past
+   the reference's largest score an exponential tail fitted to its top decile (peaks over threshold)
+   extrapolates, which gives p-values below 1/N to accounts beyond everything the reference holds;
+   a reference account's own p-value is never below its rank.
 4. A cluster is also judged as one body: its members' traffic, pooled, gets the same features
    compared with random groups of the same size (``scoring.bodies``). A thin swarm whose members
    each look like a person is, as a body, a single-turn harvester with one system prompt.
 
-``risk`` is ``1 - p`` where p is the Bonferroni combination of the account's and its cluster's
-p-values (``min(1, 2 * min(p_account, p_body))``): two tests are run per account, so the union bound
-keeps the false-positive rate of either firing at ``fpr``. ``flagged = risk >= 1 - fpr``. No labels
+``risk`` is ``1 - p`` where p is the weighted Bonferroni combination of the account's and its
+cluster's p-values (``min(1, p_account / 0.2, p_body / 0.8)``): two tests are run per account, so the
+union bound keeps the false-positive rate of either firing at ``fpr``; one account alone gets the
+smaller share because the accounts it would flag first are legitimate heavy users. ``flagged = risk >= 1 - fpr``. No labels
 are read anywhere.
 """
 
@@ -78,6 +80,11 @@ class ScoringConfig:
     features: tuple[Feature, ...] = (*ACCOUNT_FEATURES, DISTRIBUTION_FEATURE)
     disabled_families: frozenset[str] = field(default_factory=frozenset)
     random_state: int = 0
+    # Share of the false-positive budget spent on the per-account test (the rest goes to bodies):
+    # one account alone is the weakest evidence, and the accounts it would flag first are the
+    # legitimate heavy users at the top of the population.
+    account_share: float = 0.2
+    max_outlier_share: float = 0.01  # at most this share of the reference is set aside as outliers
 
     def active_features(self, columns: pd.Index) -> list[Feature]:
         """The features present in the data and not switched off."""
@@ -111,6 +118,30 @@ def group_scores(
             best = (p[cols].min(axis=1) * len(cols)).clip(upper=1.0, lower=1e-12)
             groups[g] = -np.log10(best)
     return groups, p
+
+
+def trim_outliers(
+    ref_sorted: np.ndarray, alpha: float, tail_fraction: float = 0.1, max_share: float = 0.01
+) -> np.ndarray:
+    """The reference without its significant top outliers (generalised ESD, Rosner 1983).
+
+    A few accounts of one campaign that are not linked to anything (three reseller relays) sit at
+    the top of the reference and mask each other: each one's rank is 1/N, 2/N, 3/N. For k = 1..m the
+    k-th largest score is tested against the reference without the top k (beyond whose maximum the
+    exponential tail extrapolates); the largest k that is significant at ``alpha`` sets how many
+    scores are removed. A legitimate heavy user at the top of a population is not beyond it by
+    much, so it stays, and keeps its rank.
+    """
+    n = len(ref_sorted)
+    m = min(int(n * max_share), n - 20)
+    trimmed = 0
+    for k in range(1, m + 1):
+        p = tail_extrapolated_p(
+            ref_sorted[: n - k], ref_sorted[n - k : n - k + 1], tail_fraction, beyond_only=True
+        )
+        if p[0] <= alpha:
+            trimmed = k
+    return ref_sorted[: n - trimmed] if trimmed else ref_sorted
 
 
 def corroborated_score(groups: pd.DataFrame) -> np.ndarray:
@@ -209,8 +240,14 @@ def score_accounts(
     # volume, duty cycle and clients together, so a null that assumed the groups independent would
     # flag them; the empirical distribution keeps those ties.
     ref_scores = np.sort(pd.Series(score, index=features.index).loc[ref.index].to_numpy())
-    p_account = tail_extrapolated_p(ref_scores, score, cfg.tail_fraction)
-    threshold = _score_at_p(ref_scores, cfg.fpr / 2, cfg.tail_fraction)
+    alpha_account = cfg.fpr * cfg.account_share
+    ref_scores = trim_outliers(ref_scores, alpha_account, cfg.tail_fraction, cfg.max_outlier_share)
+    # Inside the reference's range the conformal rank is exact; the exponential tail model only
+    # speaks past the reference's largest score, where the rank has no resolution left. A model fitted
+    # inside the range would hand the most extreme legitimate service (always a hard negative: a
+    # benchmark harness, a batch job) a p-value below 1/N on a shape assumption alone.
+    p_account = tail_extrapolated_p(ref_scores, score, cfg.tail_fraction, beyond_only=True)
+    threshold = _score_at_p(ref_scores, alpha_account, cfg.tail_fraction)
 
     membership = clusters.set_index("account_id").reindex(features.index)
     cluster_ids = membership["cluster_id"].fillna("").to_numpy()
@@ -232,12 +269,14 @@ def score_accounts(
             [lookup.get(c, 1.0) if s >= 2 else 1.0 for c, s in zip(cluster_ids, sizes, strict=True)]
         )
 
-    p_final = np.minimum(1.0, 2.0 * np.minimum(p_account, p_body))
+    # Weighted Bonferroni over the two tests: the budget's shares sum to one, so either firing on a
+    # benign account stays at ``fpr``.
+    p_final = np.minimum(1.0, np.minimum(p_account / cfg.account_share, p_body / (1.0 - cfg.account_share)))
     flagged = p_final <= cfg.fpr
     reasons = []
     for i in range(len(features)):
         codes = _reasons(p.iloc[i], cfg) if p_account[i] <= 0.05 else []
-        if p_body[i] <= cfg.fpr / 2:
+        if p_body[i] <= cfg.fpr * (1.0 - cfg.account_share):
             codes = sorted(set(codes) | {f"cluster_{c}" for c in body_reasons.get(cluster_ids[i], [])})
             codes.append("linked_cluster")
         reasons.append(";".join(codes))
