@@ -43,7 +43,7 @@ SEAT_PAIR_QUANTILE = 0.001
 
 
 def prada_distances(embeddings: np.ndarray) -> np.ndarray:
-    """PRADA's set D for one account's queries in time order (Juuti et al. 2019, Sec. V-B, Algorithm 1).
+    """PRADA's set D for one account's queries in time order (Juuti et al. 2019, Sec. V, Algorithm 1).
 
     Each query after the first contributes d_min, its smallest L2 distance to the growing set G. A
     query joins G when d_min exceeds the threshold T, and T is then raised to
