@@ -453,6 +453,7 @@ def _fit_reference(
     reference_size: int,
     per_account: int,
     random_state: int,
+    n_permutations: int = 200,
 ) -> MMDWindowTest:
     ref_by_account = {a: by_account[a] for a in reference_accounts if a in by_account}
     if not ref_by_account:
@@ -460,7 +461,11 @@ def _fit_reference(
     # Twice the kept size, so the bandwidth is set on reference rows that the test itself never uses.
     reference = sample_reference(ref_by_account, 2 * reference_size, per_account, random_state)
     return MMDWindowTest(
-        window=max_pooled, reference_size=reference_size, random_state=random_state, max_samples=max_pooled
+        window=max_pooled,
+        n_permutations=n_permutations,
+        reference_size=reference_size,
+        random_state=random_state,
+        max_samples=max_pooled,
     ).fit(reference)
 
 

@@ -17,7 +17,8 @@ distribution test, the PRADA and SEAT baselines) share one pass over a sample:
    call with the same inputs and parameters reads it instead of embedding again.
 
 Cost: on the mixed 3-day simulation (3,122 accounts with traffic, 403,617 requests) the default cap of 8
-prompts per account selects 23,466 prompts; see ``docs/baselines.md`` for measured times.
+prompts per account selects 23,466 prompts. Embedding them is the whole cost: 759 s at 31 prompts/s on
+a shared, loaded 2-core machine (``docs/baselines.md``), about 13 s to choose and read.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from distillguard.kernels.embed import DIM, MODEL_ID, Embedder
 from distillguard.kernels.intent import prompt_texts
 
 SAMPLE_FILE = "prompt_sample.parquet"
-# 8 prompts per account keeps the mixed 3-day simulation near 23k prompts, about two minutes of
-# embedding on two uncontended cores at 64 tokens; 16 would double that.
+# 8 prompts per account: the fewest that give PRADA a usable distance stream and SEAT 28 pairs. On the
+# mixed 3-day simulation that is 23k prompts; cost is linear in the cap (docs/baselines.md).
 DEFAULT_PER_ACCOUNT = 8
 # A prompt's opening carries its topic; 64 tokens embed about twice as fast as the default 128.
 SAMPLE_MAX_LENGTH = 64
