@@ -152,13 +152,13 @@ def load_or_build_prompt_sample(
     """
     work = Path(work_dir)
     path = work / SAMPLE_FILE
-    encoder = embedder or Embedder(max_length=SAMPLE_MAX_LENGTH)
     if requests is None:
         if not path.is_file():
             raise FileNotFoundError(
                 f"{path}: no cached prompt sample, and no requests files were given to build one"
             )
         return read_prompt_sample(path)
+    encoder = embedder or Embedder(max_length=SAMPLE_MAX_LENGTH)
     params = _params(requests, per_account, seed, encoder)
     if path.is_file() and _stored_params(path) == params:
         return read_prompt_sample(path)
