@@ -289,11 +289,14 @@ def test_eval_baselines_score_every_account_and_build_the_sample_once(tmp_path: 
     features = pd.DataFrame({"account_id": ["acct_chat", "acct_harvest", "acct_once", "acct_silent"]})
     baselines = default_baselines([requests])
     assert {"top-volume", "PRADA", "SEAT", "MMD window test"} <= set(baselines)
+    stamps = set()
     for name in ("PRADA", "SEAT", "MMD window test"):
         scores = baselines[name](features, work)
+        stamps.add((work / SAMPLE_FILE).stat().st_mtime_ns)
         assert list(scores.index) == features["account_id"].tolist()
         assert scores.notna().all()
         assert scores["acct_silent"] == scores.min()  # no sampled prompts: least suspicious
+    assert len(stamps) == 1  # built by the first baseline, read by the others
     # The templated harvester has many near-identical prompts: SEAT counts its pairs above the chat user's.
     seat = embedding_baselines([requests], per_account=8)["SEAT"](features, work)
     assert seat["acct_harvest"] > seat["acct_chat"]
