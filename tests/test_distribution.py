@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from distillguard.features.distribution import (
     MMDResult,
     MMDWindowTest,
     account_distribution_scores,
+    cluster_distribution_scores,
+    cluster_null_calibration,
     sample_reference,
 )
 
@@ -163,3 +166,83 @@ def test_input_validation() -> None:
         MMDWindowTest(window=1)
     with pytest.raises(ValueError):
         MMDWindowTest(combine="fisher")  # type: ignore[arg-type]
+
+
+# ---- pooled tests of account groups -------------------------------------------------------------------
+
+
+def _population(rng: np.random.Generator, accounts: int = 300, per_account: int = 8) -> pd.DataFrame:
+    """Accounts that each ask about their own topic (a centre of their own), as real users do."""
+    rows = []
+    for a in range(accounts):
+        centre = rng.normal(size=D)
+        for i in range(per_account):
+            rows.append(
+                (
+                    f"u{a:03d}",
+                    pd.Timestamp("2026-03-01", tz="UTC") + pd.Timedelta(hours=i),
+                    centre + 0.5 * rng.normal(size=D),
+                )
+            )
+    return pd.DataFrame(rows, columns=["account_id", "ts", "embedding"])
+
+
+def test_cluster_null_is_calibrated_for_random_groups_of_reference_accounts() -> None:
+    rng = np.random.default_rng(10)
+    samples = _population(rng)
+    accounts = sorted(samples["account_id"].unique())
+    groups = {f"g{i}": list(rng.choice(accounts, size=(3, 8, 20)[i % 3], replace=False)) for i in range(90)}
+    calibrated = cluster_null_calibration(samples, groups, set(accounts), n_null=200)
+    p = calibrated["null_p_value"].to_numpy()
+    assert (p <= 0.05).mean() <= 0.08
+    assert 0.35 < p.mean() < 0.65
+    assert (calibrated["n_members"] == [(3, 8, 20)[i % 3] for i in range(90)]).all()
+    # The prompt-level permutation test is not valid here: accounts are not random draws of the
+    # population, so random benign groups look "off-population". This is why the null exists.
+    naive = cluster_distribution_scores(
+        samples, dict(list(groups.items())[:30]), set(accounts), n_permutations=100
+    )
+    assert (naive["p_value"] <= 0.05).mean() > 0.3
+    assert set(naive.columns) == {"cluster_id", "mmd2", "p_value", "n_samples"}
+
+
+def test_cluster_null_flags_a_focused_campaign_and_pools_members_evenly() -> None:
+    rng = np.random.default_rng(11)
+    samples = _population(rng)
+    topic = rng.normal(size=D)
+    campaign = [
+        (
+            f"c{a:02d}",
+            pd.Timestamp("2026-03-02", tz="UTC") + pd.Timedelta(minutes=i),
+            topic + 0.8 * rng.normal(size=D),
+        )
+        for a in range(20)
+        for i in range(8 if a else 200)  # one busy member with 200 prompts
+    ]
+    samples = pd.concat([samples, pd.DataFrame(campaign, columns=samples.columns)], ignore_index=True)
+    reference = set(samples["account_id"])  # unlabelled: the campaign is part of the reference too
+    members = [f"c{a:02d}" for a in range(20)]
+    benign = list(rng.choice(sorted(a for a in reference if a.startswith("u")), 20, replace=False))
+    groups = {"campaign": members, "benign": benign}
+    result = cluster_null_calibration(samples, groups, reference, n_null=200).set_index("cluster_id")
+    assert result.loc["campaign", "null_p_value"] <= 1 / 201 + 1e-12
+    assert result.loc["campaign", "mmd2"] > result.loc["campaign", "null_q95"]
+    assert result.loc["benign", "null_p_value"] > 0.05
+    scored = cluster_distribution_scores(samples, groups, reference, max_pooled=64).set_index("cluster_id")
+    # 20 members share 64 slots: the busy member gets its even share (4), not the whole sample.
+    assert scored.loc["campaign", "n_samples"] == 64
+    again = cluster_distribution_scores(samples, groups, reference, max_pooled=64).set_index("cluster_id")
+    assert again.equals(scored)
+
+
+def test_cluster_functions_reject_bad_input() -> None:
+    rng = np.random.default_rng(12)
+    samples = _population(rng, accounts=20)
+    with pytest.raises(ValueError, match="none of the reference accounts"):
+        cluster_null_calibration(samples, {"g": ["u001"]}, {"nobody"})
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['embedding'\]"):
+        cluster_distribution_scores(samples.drop(columns="embedding"), {"g": ["u001"]}, {"u001"})
+    with pytest.raises(ValueError, match="n_null"):
+        cluster_null_calibration(samples, {"g": ["u001"]}, {"u001"}, n_null=0)
+    empty = cluster_null_calibration(samples, {"g": ["missing"]}, set(samples["account_id"]), n_null=10)
+    assert empty.loc[0, "null_p_value"] == 1.0 and empty.loc[0, "n_members"] == 0

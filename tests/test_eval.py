@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from distillguard.cli import app
 from distillguard.eval.metrics import evaluate, read_labels
-from distillguard.eval.run import run_eval
+from distillguard.eval.run import run_eval, top_volume
 from distillguard.simulate.engine import run_simulation
 
 
@@ -53,7 +53,15 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_eval_reports_detection_baselines_ablations_and_time_to_detect(small: Path, tmp_path: Path) -> None:
-    report = run_eval(small, tmp_path / "work", ablations=True, time_to_detect=True, step_hours=24)
+    # Only top-volume here: the embedding baselines are tested on their own in test_baselines.py.
+    report = run_eval(
+        small,
+        tmp_path / "work",
+        ablations=True,
+        time_to_detect=True,
+        step_hours=24,
+        baselines={"top-volume": top_volume},
+    )
     text = report.markdown()
     for heading in (
         "## Detection",

@@ -130,7 +130,7 @@ def run_eval(
             say(f"ablation: without {family}")
             det = detect(work_dir, accounts, ScanConfig(fpr=fpr, engine=engine, disabled=frozenset({family})))
             report.ablations[family] = evaluate(det.accounts, labels, volume)
-    for name, baseline in (baselines or default_baselines()).items():
+    for name, baseline in (baselines or default_baselines(requests, say)).items():
         say(f"baseline: {name}")
         scores = baseline(full.features, work_dir)
         report.baselines[name] = evaluate(
@@ -166,13 +166,25 @@ def top_volume(features: pd.DataFrame, _work: object) -> pd.Series:
     return features.set_index("account_id")["requests_per_day"]
 
 
-def default_baselines() -> dict[str, Callable[..., pd.Series]]:
+def default_baselines(
+    requests: list[Path] | None = None, on_step: Callable[[str], None] | None = None
+) -> dict[str, Callable[..., pd.Series]]:
     """The baselines re-implemented from their papers that are available in this install."""
     out: dict[str, Callable[..., pd.Series]] = {"top-volume": top_volume}
     try:
         from distillguard.eval.baselines import embedding_baselines
 
-        out.update(embedding_baselines())
+        say = on_step or (lambda _msg: None)
+        out.update(
+            embedding_baselines(
+                requests,
+                on_progress=lambda phase, done, total: (
+                    say(f"prompt sample: {phase} {done:,}/{total:,}")
+                    if done in (0, total) or done % 4096 == 0
+                    else None
+                ),
+            )
+        )
     except ImportError:
         pass
     return out

@@ -27,11 +27,12 @@ per window: ~5–15 ms for m = 256, window = 32, 200 permutations, independent o
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 Combine = Literal["simes", "bonferroni"]
 # Tolerance for "a permuted statistic is at least the observed one": both come from the same float32
@@ -320,3 +321,179 @@ def _combine(p_values: list[float], how: Combine) -> float:
     if how == "bonferroni":
         return float(min(1.0, k * p[0]))
     return float(min(1.0, (k * p / np.arange(1, k + 1)).min()))
+
+
+# ---- Pooled tests of account groups (clusters) ------------------------------------------------------
+
+
+def cluster_distribution_scores(
+    samples: pd.DataFrame,
+    groups: Mapping[str, Sequence[str]],
+    reference_accounts: Collection[str],
+    *,
+    max_pooled: int = 256,
+    reference_size: int = 512,
+    per_account: int = 4,
+    n_permutations: int = 200,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Test each cluster's pooled prompts against a reference drawn from ``reference_accounts``.
+
+    ``samples`` has one row per sampled prompt (``account_id``, ``ts``, ``embedding``: a 1-D float
+    array), e.g. from :func:`distillguard.features.samples.load_or_build_prompt_sample`. A cluster's
+    pooled sample takes up to ``max_pooled`` prompts evenly across its members (round robin, so one
+    busy member cannot fill it), in time order, and is tested as one window. Returns one row per
+    cluster: ``cluster_id, mmd2, p_value, n_samples``.
+
+    The permutation p-value treats prompts as exchangeable. Prompts of one account are not (a user
+    has their own topics), so a random group of benign accounts is often "off-population" too; use
+    :func:`cluster_null_calibration` for a p-value that is valid for groups of accounts.
+    """
+    by_account = _sample_matrices(samples)
+    test = _fit_reference(
+        by_account, reference_accounts, max_pooled, reference_size, per_account, random_state
+    )
+    test.n_permutations = n_permutations
+    rows = []
+    for cluster_id, members in groups.items():
+        rng = _account_rng(random_state, str(cluster_id))
+        pooled = _pool(by_account, members, max_pooled, rng)
+        res = test._score(pooled, rng)
+        rows.append((str(cluster_id), res.mmd2, res.p_value, res.n_samples))
+    return pd.DataFrame(rows, columns=["cluster_id", "mmd2", "p_value", "n_samples"])
+
+
+def cluster_null_calibration(
+    samples: pd.DataFrame,
+    groups: Mapping[str, Sequence[str]],
+    reference_accounts: Collection[str],
+    *,
+    n_null: int = 200,
+    max_pooled: int = 256,
+    reference_size: int = 512,
+    per_account: int = 4,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Compare each cluster's pooled MMD² with that of random groups of reference accounts of its size.
+
+    The null draws ``n_null`` groups of as many reference accounts as the cluster has members with
+    samples, pools them exactly as the cluster is pooled, and computes their MMD² against the same
+    reference. ``null_p_value = (1 + #{null MMD² >= observed}) / (1 + n_null)`` is therefore a valid
+    p-value whenever the cluster is itself a random group of reference accounts, however unlike the
+    population each single account is. Returns ``cluster_id, n_members, mmd2, null_p_value,
+    null_median, null_q95`` per cluster. Groups of more than ``max_pooled`` members share the null of
+    ``max_pooled`` members, since each member then gives at most one prompt either way.
+    """
+    if n_null < 1:
+        raise ValueError(f"n_null must be >= 1, got {n_null}")
+    by_account = _sample_matrices(samples)
+    test = _fit_reference(
+        by_account, reference_accounts, max_pooled, reference_size, per_account, random_state
+    )
+    pool_accounts = sorted(a for a in set(reference_accounts) if a in by_account)
+    nulls: dict[int, np.ndarray] = {}
+    rows = []
+    for cluster_id, members in groups.items():
+        present = [m for m in members if m in by_account]
+        rng = _account_rng(random_state, str(cluster_id))
+        observed = _pooled_mmd2(test, _pool(by_account, present, max_pooled, rng))
+        k = min(len(present), max_pooled, len(pool_accounts))
+        if k not in nulls:
+            null_rng = np.random.default_rng([random_state, k])
+            nulls[k] = np.array(
+                [
+                    _pooled_mmd2(
+                        test,
+                        _pool(
+                            by_account,
+                            [pool_accounts[i] for i in null_rng.choice(len(pool_accounts), k, replace=False)],
+                            max_pooled,
+                            null_rng,
+                        ),
+                    )
+                    for _ in range(n_null)
+                ]
+            )
+        null = nulls[k]
+        valid = null[np.isfinite(null)]
+        if not np.isfinite(observed) or not len(valid):
+            rows.append((str(cluster_id), len(present), observed, 1.0, float("nan"), float("nan")))
+            continue
+        p = (1.0 + float((valid >= observed - _TIE_TOL).sum())) / (1.0 + len(valid))
+        rows.append(
+            (
+                str(cluster_id),
+                len(present),
+                observed,
+                p,
+                float(np.median(valid)),
+                float(np.quantile(valid, 0.95)),
+            )
+        )
+    return pd.DataFrame(
+        rows, columns=["cluster_id", "n_members", "mmd2", "null_p_value", "null_median", "null_q95"]
+    )
+
+
+def _sample_matrices(samples: pd.DataFrame) -> dict[str, np.ndarray]:
+    missing = {"account_id", "ts", "embedding"} - set(samples.columns)
+    if missing:
+        raise ValueError(f"samples lacks column(s) {sorted(missing)}")
+    ordered = samples.sort_values(["account_id", "ts"], kind="stable")
+    out: dict[str, np.ndarray] = {}
+    for account, rows in ordered.groupby("account_id", sort=True)["embedding"]:
+        out[str(account)] = _as_matrix(np.stack(rows.to_numpy()), f"embeddings of {account}")
+    return out
+
+
+def _fit_reference(
+    by_account: Mapping[str, np.ndarray],
+    reference_accounts: Collection[str],
+    max_pooled: int,
+    reference_size: int,
+    per_account: int,
+    random_state: int,
+    n_permutations: int = 200,
+) -> MMDWindowTest:
+    ref_by_account = {a: by_account[a] for a in reference_accounts if a in by_account}
+    if not ref_by_account:
+        raise ValueError("none of the reference accounts has sampled prompts")
+    # Twice the kept size, so the bandwidth is set on reference rows that the test itself never uses.
+    reference = sample_reference(ref_by_account, 2 * reference_size, per_account, random_state)
+    return MMDWindowTest(
+        window=max_pooled,
+        n_permutations=n_permutations,
+        reference_size=reference_size,
+        random_state=random_state,
+        max_samples=max_pooled,
+    ).fit(reference)
+
+
+def _pool(
+    by_account: Mapping[str, np.ndarray], members: Sequence[str], cap: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Up to ``cap`` rows taken round robin across members (each member's rows in random order)."""
+    picks: list[tuple[int, int, np.ndarray]] = []
+    order = rng.permutation(len(members))
+    for slot, idx in enumerate(order):
+        emb = by_account.get(members[idx])
+        if emb is None or not len(emb):
+            continue
+        for rank, row in enumerate(rng.permutation(len(emb))):
+            picks.append((rank, slot, emb[row]))
+    if not picks:
+        dim = next(iter(by_account.values())).shape[1] if by_account else 0
+        return np.zeros((0, dim), dtype=np.float32)
+    picks.sort(key=lambda t: (t[0], t[1]))
+    return np.stack([row for _, _, row in picks[:cap]])
+
+
+def _pooled_mmd2(test: MMDWindowTest, x: np.ndarray) -> float:
+    """Unbiased MMD² of ``x`` against the fitted reference, without a permutation test."""
+    m, n = len(x), len(test.reference_)
+    if m < 2:
+        return float("nan")
+    k_xx = np.exp(-test._gamma * _sqdist(x, x))
+    np.fill_diagonal(k_xx, 0.0)
+    k_xr = np.exp(-test._gamma * _sqdist(x, test.reference_))
+    return _mmd2(k_xx.sum(dtype=np.float64), k_xr.sum(dtype=np.float64), float(test._rr_rowsum.sum()), m, n)
