@@ -64,6 +64,7 @@ class ScanConfig:
     weak_member_p: float = 0.1
     single_kind_holder_share: float = 0.1
     min_loose_body: int = 3
+    distribution_null: int = 100  # random reference groups per body size in the distribution test
     seed: int = 0
 
     def scoring(self) -> ScoringConfig:
@@ -115,8 +116,17 @@ def stage(
     return stage_requests(requests, work_dir, on_progress=on_progress)
 
 
-def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> Detection:
-    """Account features, linkage, clusters, calibrated risk and campaigns from staged traffic."""
+def detect(
+    work_dir: str | Path,
+    accounts: pa.Table | None,
+    cfg: ScanConfig,
+    samples: pd.DataFrame | None = None,
+) -> Detection:
+    """Account features, linkage, clusters, calibrated risk and campaigns from staged traffic.
+
+    ``samples`` (embedded prompt samples per account, ``features.samples``) enables the distribution
+    test; without it the distribution family has nothing to say.
+    """
     work = Path(work_dir)
     con = connect(cfg.engine)
     r = con.read_parquet(str(work / FEATURES_FILE))
@@ -168,6 +178,10 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
         bodies = BodyTest(
             aggregates, draws=draws, random_state=cfg.seed, reference=reference, disabled=cfg.disabled
         ).test(groups, single_kind=set(single))
+        if samples is not None and "distribution" not in cfg.disabled:
+            if cfg.until is not None:
+                samples = samples[pd.to_datetime(samples["ts"], utc=True) < pd.Timestamp(cfg.until)]
+            bodies = distribution_evidence(bodies, groups, samples, reference, cfg)
     # Only corroborated members inherit their cluster's body test; an account in two bodies of
     # one cluster takes the one with the smaller p-value.
     p_of = dict(zip(bodies["cluster_id"], bodies["p_body"], strict=True)) if bodies is not None else {}
@@ -190,6 +204,51 @@ def detect(work_dir: str | Path, accounts: pa.Table | None, cfg: ScanConfig) -> 
     return Detection(
         scores.table, campaigns, features, edges, scores.threshold, (window["first"], window["last"]), bodies
     )
+
+
+def distribution_evidence(
+    bodies: pd.DataFrame,
+    groups: dict[str, list[str]],
+    samples: pd.DataFrame,
+    reference: set[str],
+    cfg: ScanConfig,
+) -> pd.DataFrame:
+    """Test each flagged body's pooled prompts against the reference population (MMD), as evidence.
+
+    The test (``features.distribution.cluster_null_calibration``) compares a body's pooled sentence
+    embeddings with random groups of reference accounts of its size. It is reported, not used to
+    decide: real groups share topics for benign reasons. Measured on the mixed scenario, letting it
+    stand in for the extraction-share rule flagged 20% of benign accounts where bodies are tied by
+    templates (chat users who send the same popular prompts are off-distribution by construction) and
+    still 0.1% where they are tied by payment or network (a company's team asks about its business).
+    Only bodies already flagged are tested, which bounds the cost to a few pooled tests per scan.
+    """
+    from distillguard.features.distribution import cluster_null_calibration
+
+    alpha = cfg.fpr * (1.0 - cfg.scoring().account_share)
+    flagged = bodies[bodies["p_body"] <= alpha]
+    ref = reference & set(samples["account_id"])
+    out = bodies.assign(mmd2=float("nan"), p_distribution=float("nan"))
+    if flagged.empty or len(ref) < 20:
+        return out
+    tested = cluster_null_calibration(
+        samples,
+        {c: groups[c] for c in flagged["cluster_id"]},
+        ref,
+        n_null=cfg.distribution_null,
+        random_state=cfg.seed,
+    )
+    found = tested.set_index("cluster_id")
+    for i, row in out.iterrows():
+        if row["cluster_id"] in found.index:
+            hit = found.loc[row["cluster_id"]]
+            out.at[i, "mmd2"] = float(hit["mmd2"])
+            out.at[i, "p_distribution"] = float(hit["tail_p_value"])
+            if float(hit["tail_p_value"]) <= 0.01:
+                out.at[i, "body_reasons"] = ";".join(
+                    x for x in (row["body_reasons"], "off_distribution") if x
+                )
+    return out
 
 
 def corroborated_clusters(

@@ -20,6 +20,12 @@ def evaluate(
     ttd: bool = typer.Option(True, "--time-to-detect/--no-time-to-detect", help="Scan growing prefixes."),
     step_hours: float = typer.Option(6.0, "--step-hours", help="Prefix step (hours) for time to detect."),
     report: Path | None = typer.Option(None, "--report", help="Also write the Markdown report here."),
+    embeddings: bool = typer.Option(
+        True,
+        "--embeddings/--no-embeddings",
+        help="Embed a prompt sample per account for the distribution test and the PRADA, SEAT and MMD "
+        "baselines (about 8 prompts per account; the slowest step). Off: top-volume baseline only.",
+    ),
     quiet: bool = QuietOption,
 ) -> None:
     """Evaluate detection against labels: recall, FPR per persona, time to detect, baselines, ablations.
@@ -31,7 +37,7 @@ def evaluate(
 
         distillguard eval runs/demo --report runs/demo-eval.md
     """
-    from distillguard.eval.run import run_eval
+    from distillguard.eval.run import run_eval, top_volume
 
     def say(msg: str) -> None:
         if not quiet:
@@ -48,6 +54,8 @@ def evaluate(
                 time_to_detect=ttd,
                 step_hours=step_hours,
                 on_step=say,
+                distribution=embeddings,
+                baselines=None if embeddings else {"top-volume": top_volume},
             )
         except ValueError as exc:
             raise fail(str(exc)) from None

@@ -107,8 +107,14 @@ def run_eval(
     step_hours: float = 24.0,
     baselines: dict[str, Callable[..., pd.Series]] | None = None,
     on_step: Callable[[str], None] | None = None,
+    distribution: bool = False,
 ) -> EvalReport:
-    """Stage once, then detect on the full window, per ablation and on growing prefixes."""
+    """Stage once, then detect on the full window, per ablation and on growing prefixes.
+
+    ``distribution`` embeds a prompt sample per account once (shared with the embedding baselines)
+    and adds the distribution test's evidence to the full-window detection. The test informs and does
+    not decide (``scan.distribution_evidence``), so ablations and prefix scans run without it.
+    """
     requests, accounts_path, labels_path = locate(data_dir)
     labels = read_labels(labels_path)
     say = on_step or (lambda _msg: None)
@@ -116,8 +122,14 @@ def run_eval(
     stage(requests, work_dir)
     accounts, _issues = read_accounts(accounts_path)
     cfg = ScanConfig(fpr=fpr, engine=engine)
+    samples = None
+    if distribution:
+        from distillguard.features.samples import load_or_build_prompt_sample
+
+        say("embedding a prompt sample per account (distribution test)")
+        samples = load_or_build_prompt_sample(work_dir, requests)
     say("detecting on the full window")
-    full = detect(work_dir, accounts, cfg)
+    full = detect(work_dir, accounts, cfg, samples)
     volume = full.features.set_index("account_id")["n_requests"]
     report = EvalReport(evaluate(full.accounts, labels, volume))
     report.campaign_rates = _campaign_rates(full.features, labels)
@@ -213,7 +225,8 @@ def _time_to_detect(
         v is None for v in detected.values()
     ):
         say(f"time to detect: scanning up to {t:%Y-%m-%d %H:%M}")
-        det = detect(work_dir, accounts, ScanConfig(fpr=cfg.fpr, engine=cfg.engine, until=t.to_pydatetime()))  # type: ignore[arg-type]
+        prefix = ScanConfig(fpr=cfg.fpr, engine=cfg.engine, until=t.to_pydatetime())
+        det = detect(work_dir, accounts, prefix)  # type: ignore[arg-type]
         flagged = set(det.accounts.loc[det.accounts["flagged"] == 1, "account_id"])
         for cid, g in attack.groupby("campaign_id"):
             if detected[cid] is None and flagged & set(g["account_id"]) and camp_start[cid] < t:

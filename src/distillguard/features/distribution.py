@@ -34,6 +34,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from distillguard.scoring.risk import tail_extrapolated_p
+
 Combine = Literal["simes", "bonferroni"]
 # Tolerance for "a permuted statistic is at least the observed one": both come from the same float32
 # kernel entries summed in float64 along different paths, so exact ties can differ by rounding.
@@ -381,7 +383,8 @@ def cluster_null_calibration(
     reference. ``null_p_value = (1 + #{null MMD² >= observed}) / (1 + n_null)`` is therefore a valid
     p-value whenever the cluster is itself a random group of reference accounts, however unlike the
     population each single account is. Returns ``cluster_id, n_members, mmd2, null_p_value,
-    null_median, null_q95`` per cluster. Groups of more than ``max_pooled`` members share the null of
+    tail_p_value, null_median, null_q95`` per cluster (``tail_p_value`` extrapolates past the largest
+    null MMD² with an exponential fit to the null's top decile). Groups of more than ``max_pooled`` members share the null of
     ``max_pooled`` members, since each member then gives at most one prompt either way.
     """
     if n_null < 1:
@@ -417,21 +420,36 @@ def cluster_null_calibration(
         null = nulls[k]
         valid = null[np.isfinite(null)]
         if not np.isfinite(observed) or not len(valid):
-            rows.append((str(cluster_id), len(present), observed, 1.0, float("nan"), float("nan")))
+            rows.append((str(cluster_id), len(present), observed, 1.0, 1.0, float("nan"), float("nan")))
             continue
         p = (1.0 + float((valid >= observed - _TIE_TOL).sum())) / (1.0 + len(valid))
+        # Past the largest null group the empirical p-value stops at 1/(n_null+1); an exponential fit
+        # to the null's top decile extrapolates (as the body test does for its pooled features).
+        tail = max(
+            float(tail_extrapolated_p(np.sort(valid), np.array([observed]), beyond_only=True)[0]), 1e-12
+        )
         rows.append(
             (
                 str(cluster_id),
                 len(present),
                 observed,
                 p,
+                min(p, tail),
                 float(np.median(valid)),
                 float(np.quantile(valid, 0.95)),
             )
         )
     return pd.DataFrame(
-        rows, columns=["cluster_id", "n_members", "mmd2", "null_p_value", "null_median", "null_q95"]
+        rows,
+        columns=[
+            "cluster_id",
+            "n_members",
+            "mmd2",
+            "null_p_value",
+            "tail_p_value",
+            "null_median",
+            "null_q95",
+        ],
     )
 
 

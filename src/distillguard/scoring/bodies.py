@@ -24,6 +24,7 @@ from ibis import _
 from distillguard.scoring.risk import tail_extrapolated_p
 
 HOURS = 24
+BODY_COLUMNS = ["cluster_id", "body_score", "p_body", "p_pooled", "p_content", "loose", "body_reasons"]
 # Floor of one pooled feature's tail probability, so one feature cannot reach an infinite score.
 MIN_FEATURE_P = 1e-12
 
@@ -145,7 +146,17 @@ class BodyTest:
         for size, cids in sorted(by_size.items()):
             if size < 2 or size >= total:
                 for cid in cids:
-                    rows.append({"cluster_id": cid, "body_score": 0.0, "p_body": 1.0, "body_reasons": ""})
+                    rows.append(
+                        {
+                            "cluster_id": cid,
+                            "body_score": 0.0,
+                            "p_body": 1.0,
+                            "p_pooled": 1.0,
+                            "p_content": 1.0,
+                            "loose": cid in single_kind,
+                            "body_reasons": "",
+                        }
+                    )
                 continue
             null = pd.DataFrame(
                 [self.pooled(rng.choice(pool, size=size, replace=False)) for _ in range(self.draws)]
@@ -160,18 +171,21 @@ class BodyTest:
             tails = self._tails(observed, null, self.features)
             for i, cid in enumerate(cids):
                 strong = [k for k in self.features if tails[k][i] <= 0.01]
-                p = float(pvals[i])
-                if cid in single_kind:
-                    p = max(p, float(tails["extract_share"][i])) if "extract_share" in tails else 1.0
+                pooled = float(pvals[i])
+                content = float(tails["extract_share"][i]) if "extract_share" in tails else 1.0
+                p = max(pooled, content) if cid in single_kind else pooled
                 rows.append(
                     {
                         "cluster_id": cid,
                         "body_score": float(scores[i]),
                         "p_body": p,
+                        "p_pooled": pooled,
+                        "p_content": content,
+                        "loose": cid in single_kind,
                         "body_reasons": ";".join(strong),
                     }
                 )
-        return pd.DataFrame(rows, columns=["cluster_id", "body_score", "p_body", "body_reasons"])
+        return pd.DataFrame(rows, columns=BODY_COLUMNS)
 
     @property
     def features(self) -> list[str]:
