@@ -99,8 +99,6 @@ def test_default_marking_is_amber_strict_on_every_object():
     for o in b["objects"]:
         if o["type"] in ("marking-definition", "extension-definition") or o["id"] == ext.PROJECT_IDENTITY_ID:
             continue
-        if o["type"] == "identity":
-            continue
         assert o["object_marking_refs"] == [amber_strict], o["id"]
 
 

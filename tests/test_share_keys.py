@@ -84,7 +84,11 @@ SECRET = (
 def _corpus_texts() -> list[str]:
     root = resources.files("distillguard") / "data" / "corpora"
     texts = []
-    for name in ("self-instruct-seeds.jsonl.gz", "self-instruct-user-oriented.jsonl.gz", "gsm8k-test.jsonl.gz"):
+    for name in (
+        "self-instruct-seeds.jsonl.gz",
+        "self-instruct-user-oriented.jsonl.gz",
+        "gsm8k-test.jsonl.gz",
+    ):
         with gzip.open(root.joinpath(name).open("rb"), "rt") as f:
             texts += [json.loads(line)["text"] for line in f]
     return texts

@@ -96,7 +96,7 @@ def _common(producer_id: str, marking: str, created: str, modified: str) -> dict
     }
 
 
-def producer_identity(name: str) -> dict[str, Any]:
+def producer_identity(name: str, marking: str) -> dict[str, Any]:
     """The producing provider's ``identity`` (an organisation)."""
     return {
         "type": "identity",
@@ -107,6 +107,7 @@ def producer_identity(name: str) -> dict[str, Any]:
         "name": name,
         "identity_class": "organization",
         "sectors": ["technology"],
+        "object_marking_refs": [marking],
     }
 
 
@@ -365,7 +366,7 @@ def build_bundle(
 ) -> dict[str, Any]:
     """The STIX 2.1 bundle of a list of campaigns, wrapped in one ``report``."""
     marking = tlp.TLP2_IDS[tlp.normalise(level)]
-    identity = producer_identity(producer)
+    identity = producer_identity(producer, marking)
     pid = identity["id"]
     patterns = attack_patterns(pid, marking)
     objects: list[dict[str, Any]] = []

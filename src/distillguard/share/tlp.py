@@ -57,12 +57,15 @@ def object_level(obj: dict[str, Any]) -> str | None:
     return max(levels, key=LEVELS.index) if levels else None
 
 
-def readable(obj: dict[str, Any], clearance: str) -> bool:
-    """Whether a partner cleared to ``clearance`` may receive the object (unmarked counts as red).
+# Definitions that say what other objects mean, not what anyone observed: clear when unmarked.
+PUBLIC_TYPES = ("marking-definition", "extension-definition", "identity")
 
-    TLP marking-definition objects themselves are public and always readable.
-    """
-    if obj.get("type") == "marking-definition":
-        return True
-    level = object_level(obj) or "red"
-    return rank(level) <= rank(clearance)
+
+def effective_level(obj: dict[str, Any]) -> str:
+    """The level an object is handled at: its marking, else clear for definitions, else red."""
+    return object_level(obj) or ("clear" if obj.get("type") in PUBLIC_TYPES else "red")
+
+
+def readable(obj: dict[str, Any], clearance: str) -> bool:
+    """Whether a partner cleared to ``clearance`` may receive the object."""
+    return rank(effective_level(obj)) <= rank(clearance)
