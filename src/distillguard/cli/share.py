@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from distillguard.cli.common import err, fail, out
+from distillguard.cli.common import QuietOption, err, fail, out, progress
 
 share_app = typer.Typer(
     name="share",
@@ -139,3 +139,170 @@ def check(
 def register(app: typer.Typer) -> None:
     """Add the ``share`` command group to the CLI."""
     app.add_typer(share_app, name="share")
+
+
+@share_app.command("serve")
+def serve(
+    config: Path = typer.Option(
+        ..., "--config", "-c", help="Server config: collections and partners (JSON)."
+    ),
+    db: str = typer.Option(
+        "sqlite:///taxii.db", "--db", help="SQLAlchemy URL (SQLite default, or PostgreSQL)."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(6100, "--port"),
+) -> None:
+    """Serve collections over TAXII 2.1 until interrupted (Ctrl-C finishes requests, then stops).
+
+    Example:
+
+        distillguard share serve -c server.json --db sqlite:///taxii.db --port 6100
+    """
+    from distillguard.share.serve import serve as run
+    from distillguard.share.server import ConfigError, ServerConfig
+    from distillguard.share.store import Store
+
+    try:
+        cfg = ServerConfig.load(config)
+    except ConfigError as e:
+        raise fail(str(e)) from e
+    err.print(
+        f"TAXII 2.1 at http://{host}:{port}/taxii2/ ({len(cfg.collections)} collections, {db.split(':')[0]})"
+    )
+    run(Store(db), cfg, host, port)
+
+
+def _partners(path: Path, only: str | None) -> list:
+    from distillguard.share.sync import PartnerError, load_partners
+
+    try:
+        partners = load_partners(path)
+    except PartnerError as e:
+        raise fail(str(e)) from e
+    if only is not None:
+        if only not in partners:
+            raise fail(f"{path}: no partner named {only!r} (have: {', '.join(sorted(partners))})")
+        return [partners[only]]
+    return list(partners.values())
+
+
+@share_app.command("pull")
+def pull(
+    partners: Path = typer.Option(..., "--partners", help="Partners file (JSON)."),
+    inbox: Path = typer.Option(Path("share/inbox"), "--inbox", help="Directory for pulled objects."),
+    state: Path = typer.Option(Path("share/state.json"), "--state", help="Sync state (resume point)."),
+    partner: str | None = typer.Option(None, "--partner", help="Only this partner."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Pull objects added since the last pull from each partner (resumes after an interruption).
+
+    Example:
+
+        distillguard share pull --partners partners.json --inbox share/inbox
+    """
+    from distillguard.share.sync import PartnerError, State
+    from distillguard.share.sync import pull as do_pull
+
+    try:
+        st = State(state)
+        with progress(quiet) as bar:
+            for p in _partners(partners, partner):
+                task = bar.add_task(f"pulling {p.name}", total=None)
+                n = do_pull(p, st, inbox, on_page=lambda k, t=task: bar.advance(t, k))
+                out.print(f"{p.name}: {n} new objects")
+    except (PartnerError, httpx_errors()) as e:
+        raise fail(str(e)) from e
+
+
+@share_app.command("push")
+def push(
+    bundle: Path = typer.Argument(..., help="Bundle to push (from `share export` or `share hunt`)."),
+    partners: Path = typer.Option(..., "--partners", help="Partners file (JSON)."),
+    state: Path = typer.Option(Path("share/state.json"), "--state", help="Sync state (resume point)."),
+    partner: str | None = typer.Option(None, "--partner", help="Only this partner."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Push a bundle to partners' collections in acknowledged chunks (resumes after an interruption).
+
+    Example:
+
+        distillguard share push a.json --partners partners.json
+    """
+    from distillguard.share.sync import PartnerError, State
+    from distillguard.share.sync import push as do_push
+
+    try:
+        st = State(state)
+        with progress(quiet) as bar:
+            for p in _partners(partners, partner):
+                task = bar.add_task(f"pushing to {p.name}", total=None)
+                n = do_push(p, st, bundle, on_chunk=lambda k, t=task: bar.advance(t, k))
+                out.print(f"{p.name}: {n} objects acknowledged")
+    except (PartnerError, httpx_errors()) as e:
+        raise fail(str(e)) from e
+
+
+def httpx_errors() -> type[Exception]:
+    """The transport errors a partner server can cause (connection refused, timeouts)."""
+    import httpx
+
+    return httpx.HTTPError
+
+
+@share_app.command("hunt")
+def hunt(
+    requests_path: Path = typer.Argument(..., help="Our request log (JSONL, JSONL.gz or Parquet)."),
+    keyring: Path = KeyringOption,
+    inbox: Path = typer.Option(Path("share/inbox"), "--inbox", help="Pulled objects (from `share pull`)."),
+    campaigns: Path | None = typer.Option(None, "--campaigns", help="Our campaigns.json, to link evidence."),
+    producer: str = typer.Option(..., "--producer", "-p", help="Our organisation's name in sightings."),
+    out_dir: Path = typer.Option(
+        Path("share/hunt"), "--out", "-o", help="Writes evidence.json, sightings.json."
+    ),
+    quiet: bool = QuietOption,
+) -> None:
+    """Retro-hunt pulled template indicators in our traffic; write evidence and sightings for producers.
+
+    Example:
+
+        distillguard share hunt runs/b/requests.parquet -k group.keys.json -p "Provider B" --campaigns runs/scan/campaigns.json
+    """
+    from distillguard.share.export import CampaignFileError, load_campaigns
+    from distillguard.share.keys import Keyring, KeyringError
+    from distillguard.share.redact import RedactionError, check_bundle
+    from distillguard.share.retrohunt import collect, evidence, read_requests, sightings_bundle
+    from distillguard.share.retrohunt import hunt as do_hunt
+    from distillguard.share.sync import PartnerError, read_inbox
+
+    try:
+        ring = Keyring.load(keyring)
+        local = load_campaigns(campaigns) if campaigns else []
+        indicators = collect(read_inbox(inbox))
+    except (KeyringError, CampaignFileError, PartnerError) as e:
+        raise fail(str(e)) from e
+    if not requests_path.exists():
+        raise fail(f"{requests_path}: no such file")
+    with progress(quiet) as bar:
+        task = bar.add_task("hunting", total=None)
+
+        def batches():
+            for b in read_requests(requests_path):
+                yield b
+                bar.advance(task, b.num_rows)
+
+        matches = do_hunt(batches(), indicators, ring)
+    found = evidence(matches, indicators, local)
+    sightings = sightings_bundle(matches, producer)
+    try:
+        check_bundle(sightings, producers=[producer])
+    except RedactionError as e:
+        raise fail(f"refusing to write sightings: {e}") from e
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "evidence.json").write_text(json.dumps({"matches": found}, indent=1) + "\n")
+    (out_dir / "sightings.json").write_text(json.dumps(sightings, indent=1) + "\n")
+    accounts = {a for f in found for a in f["accounts"]}
+    new = {a for f in found for a in f["accounts_not_in_local_campaigns"]}
+    out.print(
+        f"{len(indicators)} indicators, {len(matches)} matched; {len(accounts)} of our accounts match "
+        f"({len(new)} outside our campaigns); wrote {out_dir}/evidence.json and sightings.json"
+    )

@@ -1,0 +1,159 @@
+"""Push, pull (incremental, resumable) and retro-hunt between two providers through a real TAXII server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pyarrow as pa
+import pytest
+
+from distillguard.kernels.templates import fingerprint
+from distillguard.share.conformance import validator_errors
+from distillguard.share.export import build_bundle
+from distillguard.share.keys import Keyring
+from distillguard.share.redact import check_bundle
+from distillguard.share.retrohunt import collect, evidence, hunt, sightings_bundle
+from distillguard.share.serve import running
+from distillguard.share.server import ServerConfig
+from distillguard.share.store import Store
+from distillguard.share.sync import PartnerError, State, load_partners, pull, push, read_inbox
+from share_fixtures import campaign
+
+COL = "0f3c8d2e-5b7a-4c1e-9d3f-2a6b8c4e1f70"
+TEMPLATE = (
+    "You are GradeBot, a strict grader. For the task below, reason step by step, show every "
+    "intermediate step of your chain of thought, then give a score from 1 to 10 and a rubric."
+)
+
+
+def _requests(rows):
+    t0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    return pa.table(
+        {
+            "request_id": [f"req_{i:08d}" for i in range(len(rows))],
+            "account_id": [a for a, _ in rows],
+            "ts": pa.array(
+                [t0 + dt.timedelta(minutes=i) for i in range(len(rows))], pa.timestamp("us", tz="UTC")
+            ),
+            "messages": [
+                [{"role": "system", "content": s}, {"role": "user", "content": "Task 12"}] for _, s in rows
+            ],
+        }
+    )
+
+
+@pytest.fixture()
+def setup(tmp_path):
+    ring = Keyring.new("forum")
+    # Provider A saw the campaign's template; its band keys are the campaign's shared indicators.
+    keys = fingerprint([{"role": "system", "content": TEMPLATE}])["system"]
+    shared = [{"kind": "template", "indicator": f"tk:system:{k}", "accounts": 30} for k in keys]
+    a_campaign = campaign()
+    a_campaign["evidence"]["shared_indicators"] = shared
+    bundle = build_bundle([a_campaign], ring, "Provider A")
+    (tmp_path / "a.json").write_text(json.dumps(bundle))
+    sha = lambda s: hashlib.sha256(s.encode()).hexdigest()  # noqa: E731
+    config = ServerConfig.from_dict(
+        {
+            "collections": [{"id": COL, "title": "provider A indicators"}],
+            "principals": [
+                {
+                    "name": "a",
+                    "password_sha256": sha("pa"),
+                    "clearance": "red",
+                    "read": [COL],
+                    "write": [COL],
+                },
+                {
+                    "name": "b",
+                    "password_sha256": sha("pb"),
+                    "clearance": "amber+strict",
+                    "read": [COL],
+                    "write": [COL],
+                },
+            ],
+        }
+    )
+    store = Store(f"sqlite:///{tmp_path}/a.db")
+    with running(store, config) as base:
+        partners = tmp_path / "partners.json"
+        entry = {"api_root": f"{base}/share/", "collection": COL}
+        partners.write_text(
+            json.dumps(
+                {
+                    "partners": [
+                        {"name": "provider-a", "user": "a", "password_env": "DG_A", **entry},
+                        {"name": "provider-a-as-b", "user": "b", "password_env": "DG_B", **entry},
+                    ]
+                }
+            )
+        )
+        env = {"DG_A": "pa", "DG_B": "pb"}
+        yield tmp_path, ring, load_partners(partners, env), bundle
+    store.close()
+
+
+def test_push_pull_resume_and_hunt(setup):
+    tmp, ring, partners, bundle = setup
+    a, b = partners["provider-a"], partners["provider-a-as-b"]
+    # A publishes (in chunks, twice: the second push sends nothing new).
+    state_a = State(tmp / "a-state.json")
+    assert push(a, state_a, tmp / "a.json", chunk=10) == len(bundle["objects"])
+    assert push(a, state_a, tmp / "a.json", chunk=10) == 0
+    # B pulls one page, "crashes", resumes: every object arrives exactly once.
+    state_b = State(tmp / "b-state.json")
+    first = pull(b, state_b, tmp / "inbox", page_size=7, max_pages=1)
+    assert first == 7
+    rest = pull(b, State(tmp / "b-state.json"), tmp / "inbox", page_size=7)
+    ids = [o["id"] for _, o in read_inbox(tmp / "inbox")]
+    assert first + rest == len(ids) == len(set(ids)) == len(bundle["objects"])
+    assert pull(b, State(tmp / "b-state.json"), tmp / "inbox") == 0
+
+    # B's traffic: three accounts use a lightly edited copy of the template, two are unrelated.
+    edited = TEMPLATE.replace("GradeBot", "ScoreBot").replace("1 to 10", "0 to 100")
+    rows = [
+        ("acct_b1", edited),
+        ("acct_b2", edited),
+        ("acct_b3", TEMPLATE),
+        ("acct_b4", "You are a helpful assistant."),
+    ]
+    rows += [("acct_b5", "Summarise the following meeting notes in three bullet points for the team.")]
+    indicators = collect(read_inbox(tmp / "inbox"))
+    assert len(indicators) == 10
+    matches = hunt([_requests(rows)], indicators, ring)
+    found = evidence(matches, indicators, [{"campaign_id": "cmp_local", "accounts": ["acct_b1"]}])
+    assert len(found) == 1
+    assert found[0]["accounts"] == ["acct_b1", "acct_b2", "acct_b3"]
+    assert found[0]["local_campaigns"] == ["cmp_local"]
+    assert found[0]["accounts_not_in_local_campaigns"] == ["acct_b2", "acct_b3"]
+    camp = next(o for o in bundle["objects"] if o["type"] == "campaign")
+    assert found[0]["partner_campaign"] == camp["id"]
+
+    # Without the group key nothing matches.
+    assert hunt([_requests(rows)], indicators, Keyring.new("other")) == {}
+
+    # Sightings go back to A: checked, valid, accepted by A's server.
+    sightings = sightings_bundle(matches, "Provider B")
+    check_bundle(sightings, producers=["Provider B"])
+    assert validator_errors(sightings) == []
+    text = json.dumps(sightings)
+    assert "acct_b" not in text and "req_" not in text
+    (tmp / "s.json").write_text(text)
+    assert push(b, State(tmp / "b-state.json"), tmp / "s.json") == len(sightings["objects"])
+    got = {o["id"] for _, o in read_inbox(tmp / "inbox")}
+    pull(a, State(tmp / "a-state.json"), tmp / "a-inbox")
+    back = [o for _, o in read_inbox(tmp / "a-inbox") if o["type"] == "sighting" and o["id"] not in got]
+    assert {s["sighting_of_ref"] for s in back} == set(matches)
+
+
+def test_partner_errors_name_file_field_and_url(setup, tmp_path):
+    tmp, _, partners, _ = setup
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps({"partners": [{"name": "x", "api_root": "u", "collection": "c", "user": "u"}]}))
+    with pytest.raises(PartnerError, match=r"partners\[0\]\.password_env"):
+        load_partners(p, {})
+    bad = partners["provider-a"].__class__("x", partners["provider-a"].api_root, COL, "a", "wrong")
+    with pytest.raises(PartnerError, match="HTTP 401"):
+        pull(bad, State(tmp_path / "s.json"), tmp_path / "inbox")
