@@ -306,3 +306,71 @@ def hunt(
         f"{len(indicators)} indicators, {len(matches)} matched; {len(accounts)} of our accounts match "
         f"({len(new)} outside our campaigns); wrote {out_dir}/evidence.json and sightings.json"
     )
+
+
+def _traffic_option(kind: str) -> Path | None:
+    return typer.Option(None, f"--{kind}", help=f"Our {kind} file (traffic-log-v1).")
+
+
+@share_app.command("items")
+def items(
+    kind: str = typer.Option(..., "--kind", help="ip, ip24, payment or email_domain."),
+    requests_path: Path | None = _traffic_option("requests"),
+    accounts: Path | None = _traffic_option("accounts"),
+    out_path: Path = typer.Option(..., "--out", "-o", help="Set file for the server config's psi_sets."),
+) -> None:
+    """Write one PSI set (canonical values of our traffic) for `share serve` to answer over.
+
+    Example:
+
+        distillguard share items --kind payment --accounts runs/a/accounts.parquet -o payment.txt
+    """
+    from distillguard.share.psi import PsiError, extract
+
+    try:
+        values = extract(kind, requests_path, accounts)
+    except PsiError as e:
+        raise fail(str(e)) from e
+    out_path.write_text("".join(f"{v}\n" for v in sorted(values)))
+    out.print(f"wrote {out_path}: {len(values)} {kind} values")
+
+
+@share_app.command("match")
+def match(
+    partner: str = typer.Option(..., "--partner", help="Partner name in the partners file."),
+    partners: Path = typer.Option(..., "--partners", help="Partners file (JSON)."),
+    kind: str = typer.Option(
+        ..., "--kind", help="ip, ip24, payment or email_domain (the partner's set name)."
+    ),
+    requests_path: Path | None = _traffic_option("requests"),
+    accounts: Path | None = _traffic_option("accounts"),
+    out_path: Path = typer.Option(Path("share/match.json"), "--out", "-o", help="Matches with our accounts."),
+) -> None:
+    """Private set intersection with a partner: which of our values it also holds, and nothing more.
+
+    Example:
+
+        distillguard share match --partner provider-a --partners partners.json --kind payment \\
+            --accounts runs/b/accounts.parquet
+    """
+    from distillguard.share.psi import PsiError, extract
+    from distillguard.share.psi import match as psi_match
+
+    p = _partners(partners, partner)[0]
+    try:
+        values = extract(kind, requests_path, accounts)
+        common = psi_match(p.api_root, p.user, p.password, kind, values)
+    except PsiError as e:
+        raise fail(str(e)) from e
+    result = {
+        "partner": p.name,
+        "kind": kind,
+        "ours": len(values),
+        "matched": [{"value": v, "accounts": sorted(values[v])} for v in common],
+    }
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(result, indent=1) + "\n")
+    n_acc = len({a for v in common for a in values[v]})
+    out.print(
+        f"{p.name}: {len(common)} of our {len(values)} {kind} values are shared ({n_acc} accounts); wrote {out_path}"
+    )

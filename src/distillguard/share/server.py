@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from distillguard.share import tlp
+from distillguard.share.psi import PsiError, PsiService, read_items
 from distillguard.share.store import Filters, Page, Store, from_micros, to_micros
 
 MEDIA = "application/taxii+json;version=2.1"
@@ -57,6 +58,7 @@ class Principal:
     clearance: str
     read: frozenset[str]
     write: frozenset[str]
+    psi: frozenset[str] = frozenset()
 
     def check(self, password: str) -> bool:
         """Constant-time password check."""
@@ -72,6 +74,7 @@ class ServerConfig:
     collections: list[dict[str, str]] = field(default_factory=list)
     principals: dict[str, Principal] = field(default_factory=dict)
     max_bytes: int = DEFAULT_MAX_BYTES
+    psi_sets: dict[str, Path] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> ServerConfig:
@@ -82,7 +85,10 @@ class ServerConfig:
             raise ConfigError(f"{path}: no such file") from e
         except json.JSONDecodeError as e:
             raise ConfigError(f"{path}: line {e.lineno}: not JSON ({e.msg})") from e
-        return cls.from_dict(data, str(path))
+        cfg = cls.from_dict(data, str(path))
+        # PSI set files are named relative to the config file.
+        cfg.psi_sets = {k: (path.parent / v) for k, v in cfg.psi_sets.items()}
+        return cfg
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "config") -> ServerConfig:
@@ -116,18 +122,23 @@ class ServerConfig:
                     raise ConfigError(
                         f"{where}: principals[{i}].{key}: unknown collection {sorted(unknown)[0]}"
                     )
+            unknown_sets = set(p.get("psi", [])) - set(data.get("psi_sets", {}))
+            if unknown_sets:
+                raise ConfigError(f"{where}: principals[{i}].psi: unknown PSI set {sorted(unknown_sets)[0]}")
             principals[p["name"]] = Principal(
                 p["name"],
                 p["password_sha256"],
                 clearance,
                 frozenset(p.get("read", [])),
                 frozenset(p.get("write", [])),
+                frozenset(p.get("psi", [])),
             )
         return cls(
             title=str(data.get("title", "distillguard TAXII")),
             collections=cols,
             principals=principals,
             max_bytes=int(data.get("max_bytes", DEFAULT_MAX_BYTES)),
+            psi_sets={str(k): Path(v) for k, v in dict(data.get("psi_sets", {})).items()},
         )
 
 
@@ -189,8 +200,13 @@ def _cursor(request: Request) -> int:
     return int(raw)
 
 
-def create_app(store: Store, config: ServerConfig) -> FastAPI:
-    """The FastAPI application serving one API root (``/share/``) over ``store``."""
+def create_app(store: Store, config: ServerConfig, psi: PsiService | None = None) -> FastAPI:
+    """The FastAPI application serving one API root (``/share/``) over ``store``.
+
+    PSI sets named in the config are answered at ``/share/psi/<set>/`` for partners allowed them.
+    """
+    if psi is None and config.psi_sets:
+        psi = PsiService({k: read_items(v) for k, v in config.psi_sets.items()})
     app = FastAPI(title=config.title, docs_url=None, redoc_url=None, openapi_url=None)
     for c in config.collections:
         store.ensure_collection(c["id"], c["title"], c.get("description", ""))
@@ -206,7 +222,8 @@ def create_app(store: Store, config: ServerConfig) -> FastAPI:
 
     @app.middleware("http")
     async def _guard(request: Request, call_next: Any) -> Response:
-        if not _accepts_taxii(request):
+        # PSI answers are JSON, not TAXII; everything else must accept TAXII 2.1.
+        if "/psi/" not in request.url.path and not _accepts_taxii(request):
             return _error(406, "Not acceptable", f"send Accept: {MEDIA}")
         size = request.headers.get("content-length")
         if size and size.isdigit() and int(size) > config.max_bytes:
@@ -343,6 +360,22 @@ def create_app(store: Store, config: ServerConfig) -> FastAPI:
         if page.more:
             body["next"] = page.next
         return _taxii(body, headers=page_headers(page.rows))
+
+    @app.post(f"/{API_ROOT}/psi/{{name}}/")
+    async def psi_answer(request: Request, name: str) -> Response:
+        p = principal(request)
+        if psi is None or name not in psi.sets:
+            raise TaxiiError(404, "Unknown PSI set", f"no PSI set {name}")
+        if name not in p.psi:
+            raise TaxiiError(403, "PSI not permitted", f"{p.name} may not match against set {name}")
+        raw = await request.body()
+        if len(raw) > config.max_bytes:
+            raise TaxiiError(413, "Request too large", f"the limit is {config.max_bytes} bytes")
+        try:
+            body = await run_in_threadpool(psi.answer, name, raw)
+        except PsiError as e:
+            raise TaxiiError(422, "Bad PSI request", str(e)) from e
+        return JSONResponse(body)
 
     @app.post(f"/{API_ROOT}/collections/{{cid}}/objects/")
     async def add_objects(request: Request, cid: str) -> Response:
