@@ -415,3 +415,31 @@ def demo(
         f"({result.indicators} indicators pulled)",
         soft_wrap=True,
     )
+
+
+@share_app.command("misp")
+def misp(
+    bundle: Path = typer.Argument(..., help="STIX bundle (JSON) to convert."),
+    out_path: Path = typer.Option(Path("event.misp.json"), "--out", "-o", help="MISP event file to write."),
+) -> None:
+    """Convert a bundle to a MISP event with misp-stix and list what the conversion drops.
+
+    Example:
+
+        distillguard share misp a.json -o a.misp.json
+    """
+    from distillguard.share.misp import convert
+
+    try:
+        data = json.loads(bundle.read_text())
+        result = convert(data)
+    except FileNotFoundError as e:
+        raise fail(f"{bundle}: no such file") from e
+    except json.JSONDecodeError as e:
+        raise fail(f"{bundle}: line {e.lineno}: not JSON ({e.msg})") from e
+    except ValueError as e:
+        raise fail(f"{bundle}: {e}") from e
+    out_path.write_text(json.dumps({"Event": result.event}, indent=1) + "\n")
+    kept = ", ".join(f"{k} {v}" for k, v in sorted(result.kept.items()))
+    lost = ", ".join(f"{k} {v}" for k, v in sorted(result.dropped.items())) or "nothing"
+    out.print(f"wrote {out_path}; kept: {kept}; dropped: {lost}", soft_wrap=True)
