@@ -115,11 +115,11 @@ def vocabulary() -> frozenset[str]:
     return frozenset(words)
 
 
-def _text_ok(value: str, extra_words: frozenset[str]) -> str | None:
+def _text_ok(value: str, extra_words: frozenset[str], short_ids: frozenset[str] = frozenset()) -> str | None:
     """None if free text uses only vocabulary words and numbers, else the first word that is not."""
     for word in re.findall(r"aml\.t\d{4}(?:\.\d{3})?|\b[0-9a-f]{8}\b|[^\W\d_]+|\S", value.lower()):
         # ATLAS ids, and short ids that are the start of an object id in the same bundle.
-        if word.startswith("aml.t") or word in extra_words:
+        if word.startswith("aml.t") or word in extra_words or word in short_ids:
             continue
         if word.isalpha() and word not in vocabulary() and word not in extra_words:
             return word
@@ -128,11 +128,57 @@ def _text_ok(value: str, extra_words: frozenset[str]) -> str | None:
     return None
 
 
-def _secret_hits(value: str, secrets: Iterable[str]) -> str | None:
-    for s in secrets:
-        if s and s in value:
-            return s
-    return None
+_TOKENS = re.compile(r"[\w.@:+/-]+")
+_WORDS = re.compile(r"\w+")
+SHINGLE_WORDS = 5
+
+
+class Secrets:
+    """Values that must never leave, matched in time linear in the text checked.
+
+    A secret without spaces (an account or request id, an address) is found as a token of the text;
+    a longer text (a prompt, a response) is found by any run of ``SHINGLE_WORDS`` consecutive words it
+    shares with the checked text, or by its whole word sequence when shorter.
+    """
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        self.tokens: set[str] = set()
+        self.shingles: set[tuple[str, ...]] = set()
+        self.short: set[tuple[str, ...]] = set()
+        for v in values:
+            v = v.strip()
+            if len(v) < 4:
+                continue
+            words = tuple(w.lower() for w in _WORDS.findall(v))
+            if " " not in v:
+                self.tokens.add(v)
+            elif len(words) < SHINGLE_WORDS:
+                self.short.add(words)
+            else:
+                self.shingles.update(_shingles(words))
+
+    def __bool__(self) -> bool:
+        return bool(self.tokens or self.shingles or self.short)
+
+    def found_in(self, value: str) -> bool:
+        """Whether the text holds any secret."""
+        if any(t in self.tokens for t in _TOKENS.findall(value)):
+            return True
+        if not (self.shingles or self.short):
+            return False
+        words = tuple(w.lower() for w in _WORDS.findall(value))
+        if any(sh in self.shingles for sh in _shingles(words)):
+            return True
+        return any(_contains(words, short) for short in self.short)
+
+
+def _shingles(words: tuple[str, ...]) -> Iterable[tuple[str, ...]]:
+    return (words[i : i + SHINGLE_WORDS] for i in range(len(words) - SHINGLE_WORDS + 1))
+
+
+def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    n = len(part)
+    return any(words[i : i + n] == part for i in range(len(words) - n + 1))
 
 
 def _walk(node: Any, path: str) -> Iterable[tuple[str, str]]:
@@ -150,7 +196,7 @@ def _walk(node: Any, path: str) -> Iterable[tuple[str, str]]:
 
 def check_object(
     obj: dict[str, Any],
-    secrets: Iterable[str] = (),
+    secrets: Secrets | Iterable[str] = (),
     producer_names: Iterable[str] = (),
     short_ids: frozenset[str] = frozenset(),
 ) -> None:
@@ -170,23 +216,29 @@ def check_object(
         if fixed.get(oid) != obj:
             raise RedactionError(f"{oid}: differs from the published {kind} object")
         return
-    secrets = tuple(secrets)
-    names = {n for n in producer_names}
-    name_words = frozenset(w for n in names for w in re.findall(r"[^\W\d_]+", n.lower())) | short_ids
+    if not isinstance(secrets, Secrets):
+        secrets = Secrets(secrets)
+    names = set(producer_names)
+    name_words = _name_words(tuple(sorted(names)))
     for path, value in _walk({k: v for k, v in obj.items() if k != "extensions"}, ""):
         prop = path.lstrip(".").split(".")[0].split("[")[0]
-        for rx, why in DETECTORS:
-            structural = (
-                prop in ("id", "created_by_ref") or prop.endswith("_ref") or _is_structural(prop, value)
-            )
-            if rx.search(value) and not structural:
-                raise RedactionError(f"{oid}: {path.lstrip('.')}: looks like {why}")
-        hit = _secret_hits(value, secrets)
-        if hit:
+        # Ids, refs, timestamps and patterns are held to their exact shapes by _check_shape.
+        structural = prop in ("id", "created_by_ref") or prop.endswith("_ref") or _is_structural(prop, value)
+        if not structural:
+            for rx, why in DETECTORS:
+                if rx.search(value):
+                    raise RedactionError(f"{oid}: {path.lstrip('.')}: looks like {why}")
+        if secrets and secrets.found_in(value):
             raise RedactionError(f"{oid}: {path.lstrip('.')}: contains a value marked secret")
-        _check_shape(oid, kind, prop, path.lstrip("."), value, name_words, names)
+        _check_shape(oid, kind, prop, path.lstrip("."), value, name_words, names, short_ids)
     if "extensions" in obj:
         _check_extensions(oid, obj["extensions"], secrets)
+
+
+@cache
+def _name_words(names: tuple[str, ...]) -> frozenset[str]:
+    """Words of the producer names, which free text may contain."""
+    return frozenset(w for n in names for w in re.findall(r"[^\W\d_]+", n.lower()))
 
 
 def _is_structural(prop: str, value: str) -> bool:
@@ -199,7 +251,14 @@ def _is_structural(prop: str, value: str) -> bool:
 
 
 def _check_shape(
-    oid: str, kind: str, prop: str, path: str, value: str, name_words: frozenset[str], names: set[str]
+    oid: str,
+    kind: str,
+    prop: str,
+    path: str,
+    value: str,
+    name_words: frozenset[str],
+    names: set[str],
+    short_ids: frozenset[str],
 ) -> None:
     if path.endswith("(key)"):
         if not re.fullmatch(r"[a-z_]+|\d+", value.rsplit(".", 1)[-1]):
@@ -232,7 +291,7 @@ def _check_shape(
         if value not in names:
             raise RedactionError(f"{oid}: {path}: identity name is not a configured producer")
     elif prop in FREE_TEXT:
-        bad = _text_ok(value, name_words)
+        bad = _text_ok(value, name_words, short_ids)
         if bad is not None:
             raise RedactionError(f"{oid}: {path}: word {bad!r} is not in the sharing vocabulary")
     elif prop in ("spec_version", "pattern_version"):
@@ -242,7 +301,7 @@ def _check_shape(
         raise RedactionError(f"{oid}: {path}: {value[:40]!r} is not a shared vocabulary token")
 
 
-def _check_extensions(oid: str, extensions: Any, secrets: tuple[str, ...]) -> None:
+def _check_extensions(oid: str, extensions: Any, secrets: Secrets) -> None:
     if not isinstance(extensions, dict) or set(extensions) != {ext.EXTENSION_ID}:
         raise RedactionError(f"{oid}: extensions: only {ext.EXTENSION_ID} is shared")
     body = extensions[ext.EXTENSION_ID]
@@ -251,7 +310,7 @@ def _check_extensions(oid: str, extensions: Any, secrets: tuple[str, ...]) -> No
         where = ".".join(str(p) for p in errors[0].path) or "(top)"
         raise RedactionError(f"{oid}: extensions.{ext.EXTENSION_ID}.{where}: {errors[0].message}")
     for path, value in _walk(body, ""):
-        if _secret_hits(value, secrets):
+        if secrets and secrets.found_in(value):
             raise RedactionError(f"{oid}: extensions{path}: contains a value marked secret")
         if KEYED.match(value):
             continue  # keyed values are fixed-width hex, already pinned by the schema
@@ -278,7 +337,7 @@ def check_bundle(bundle: dict[str, Any], secrets: Iterable[str] = (), producers:
     """Raise ``RedactionError`` unless every object of the bundle may leave."""
     if set(bundle) - ALLOWED["bundle"] or bundle.get("type") != "bundle":
         raise RedactionError(f"{bundle.get('id', '<bundle>')}: not a bare STIX bundle")
-    secrets = tuple(s for s in secrets if len(s) >= 4)
+    secrets = Secrets(secrets)
     names = tuple(producers) or tuple(
         o["name"]
         for o in bundle.get("objects", [])
