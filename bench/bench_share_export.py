@@ -37,7 +37,11 @@ def campaigns(n: int, seed: int = 1) -> list[dict]:
                 "models": {"frontier-2-2026-02-01": rng.randint(10, 5000)},
                 "capabilities": {"cot_elicitation": 40, "rubric_grading": 12},
                 "tactics": [
-                    {"tactic": "cot_elicitation", "method": "chain-of-thought exfiltration", "atlas": ["AML.T0024.002"]}
+                    {
+                        "tactic": "cot_elicitation",
+                        "method": "chain-of-thought exfiltration",
+                        "atlas": ["AML.T0024.002"],
+                    }
                 ],
                 "confidence": rng.random(),
                 "evidence": {
@@ -57,7 +61,9 @@ def campaigns(n: int, seed: int = 1) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--campaigns", type=int, default=10_000)
-    parser.add_argument("--validate-sample", type=int, default=200, help="campaigns checked by stix2-validator")
+    parser.add_argument(
+        "--validate-sample", type=int, default=200, help="campaigns checked by stix2-validator"
+    )
     args = parser.parse_args()
     items = campaigns(args.campaigns)
     ring = Keyring.new("bench")

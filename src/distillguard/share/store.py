@@ -161,38 +161,45 @@ class Store:
                 sa.select(sa.func.max(objects.c.date_added)).where(objects.c.collection_id == cid)
             ).scalar()
             added = max(now, (last or 0) + 1)
+            valid: list[tuple[str, str, dict[str, Any]]] = []
             for obj in items:
-                sid, ver = obj.get("id"), None
+                sid = obj.get("id")
                 try:
                     if not isinstance(sid, str) or "--" not in sid or not isinstance(obj.get("type"), str):
                         raise ValueError("an object needs a type and an id")
                     # One spelling per instant, so that max/min and equality work across producers.
-                    ver = from_micros(to_micros(version_of(obj)))
+                    valid.append((sid, from_micros(to_micros(version_of(obj))), obj))
                 except ValueError as e:
                     failures.append({"id": str(sid), "message": str(e)})
-                    continue
-                exists = conn.execute(
-                    sa.select(objects.c.seq).where(
-                        objects.c.collection_id == cid, objects.c.stix_id == sid, objects.c.version == ver
+            stored: set[tuple[str, str]] = set()
+            ids = sorted({sid for sid, _, _ in valid})
+            for lo in range(0, len(ids), 500):
+                rows = conn.execute(
+                    sa.select(objects.c.stix_id, objects.c.version).where(
+                        objects.c.collection_id == cid, objects.c.stix_id.in_(ids[lo : lo + 500])
                     )
-                ).first()
-                if exists is None:
-                    level = tlp.effective_level(obj)
-                    conn.execute(
-                        objects.insert().values(
-                            collection_id=cid,
-                            stix_id=sid,
-                            type=obj["type"],
-                            spec_version=str(obj.get("spec_version", "2.1")),
-                            version=ver,
-                            date_added=added,
-                            tlp_rank=tlp.rank(level),
-                            body=json.dumps(obj, separators=(",", ":")),
-                        )
+                )
+                stored.update((r.stix_id, r.version) for r in rows)
+            new_rows = []
+            for sid, ver, obj in valid:
+                if (sid, ver) not in stored:
+                    stored.add((sid, ver))
+                    new_rows.append(
+                        {
+                            "collection_id": cid,
+                            "stix_id": sid,
+                            "type": obj["type"],
+                            "spec_version": str(obj.get("spec_version", "2.1")),
+                            "version": ver,
+                            # Every version gets its own instant, so added_after resumes between any two.
+                            "date_added": added + len(new_rows),
+                            "tlp_rank": tlp.rank(tlp.effective_level(obj)),
+                            "body": json.dumps(obj, separators=(",", ":")),
+                        }
                     )
-                    # Every version gets its own instant, so added_after resumes between any two.
-                    added += 1
                 successes.append({"id": sid, "version": ver, "message": "stored"})
+            if new_rows:
+                conn.execute(objects.insert(), new_rows)
             status = {
                 "id": str(uuid.uuid4()),
                 "status": "complete",
