@@ -157,3 +157,58 @@ def test_partner_errors_name_file_field_and_url(setup, tmp_path):
     bad = partners["provider-a"].__class__("x", partners["provider-a"].api_root, COL, "a", "wrong")
     with pytest.raises(PartnerError, match="HTTP 401"):
         pull(bad, State(tmp_path / "s.json"), tmp_path / "inbox")
+
+
+def test_keyed_user_agents_are_exported_and_hunted():
+    from distillguard.share.export import campaign_user_agents
+
+    ring = Keyring.new("forum")
+    c = campaign()
+    a0, a1, a2 = c["accounts"][:3]
+    ours = pa.table(
+        {
+            "account_id": [a0, a1, a2, "acct_benign1", "acct_benign1"],
+            "user_agent": [
+                "harvest/9.1 (cluster)",
+                "harvest/9.1 (cluster)",
+                "OpenAI/Python 1.54.3",
+                "OpenAI/Python 1.54.3",
+                "x/1",
+            ],
+        }
+    )
+    # Only a user agent that two or more campaign accounts, and nobody else, send is shared.
+    agents = campaign_user_agents([c], ours)
+    assert agents == {c["campaign_id"]: ["harvest/9.1 (cluster)"]}
+    c["user_agents"] = agents[c["campaign_id"]]
+    bundle = build_bundle([c], ring, "Provider A")
+    text = json.dumps(bundle)
+    assert "harvest/9.1" not in text and "hk1:" in text
+    check_bundle(bundle, secrets=c["user_agents"], producers=["Provider A"])
+    assert validator_errors(bundle) == []
+    t0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    theirs = pa.table(
+        {
+            "request_id": ["r1", "r2", "r3"],
+            "account_id": ["acct_x1", "acct_x2", "acct_x3"],
+            "ts": pa.array([t0] * 3, pa.timestamp("us", tz="UTC")),
+            "messages": [[{"role": "user", "content": "hello there"}]] * 3,
+            "user_agent": ["harvest/9.1 (cluster)", "harvest/9.2 (cluster)", None],
+        }
+    )
+    indicators = collect(("provider-a", o) for o in bundle["objects"])
+    matches = hunt([theirs], indicators, ring)
+    assert {a for m in matches.values() for a in m.accounts} == {"acct_x1"}
+
+
+def test_psi_results_become_evidence():
+    from distillguard.share.retrohunt import psi_evidence
+
+    result = {
+        "partner": "provider-a",
+        "kind": "payment",
+        "matched": [{"value": "payment:pf_1", "accounts": ["acct_1", "acct_2"]}],
+    }
+    e = psi_evidence(result, [{"campaign_id": "cmp_1", "accounts": ["acct_1"]}])
+    assert e["accounts"] == ["acct_1", "acct_2"] and e["local_campaigns"] == ["cmp_1"]
+    assert e["accounts_not_in_local_campaigns"] == ["acct_2"] and e["psi_kind"] == "payment"

@@ -61,6 +61,11 @@ def export(
     min_confidence: float = typer.Option(
         0.0, "--min-confidence", help="Leave out campaigns below this (0-1)."
     ),
+    requests_path: Path | None = typer.Option(
+        None,
+        "--requests",
+        help="Our request log: adds keyed hashes of user agents only campaign accounts send.",
+    ),
 ) -> None:
     """Export campaigns as a STIX 2.1 bundle, redacted and checked before it is written.
 
@@ -80,9 +85,20 @@ def export(
         items = [c for c in load_campaigns(campaigns) if float(c.get("confidence", 0)) >= min_confidence]
     except (ValueError, KeyringError, CampaignFileError) as e:
         raise fail(str(e)) from e
+    secrets: list[str] = []
+    if requests_path is not None:
+        from distillguard.share.export import campaign_user_agents
+        from distillguard.share.retrohunt import read_requests
+
+        if not requests_path.exists():
+            raise fail(f"{requests_path}: no such file")
+        agents = campaign_user_agents(items, read_requests(requests_path))
+        for c in items:
+            c["user_agents"] = agents.get(c["campaign_id"], [])
+            secrets += c["user_agents"]
     bundle = build_bundle(items, ring, producer, tlp_level)
     # Everything local the campaigns mention is secret: no account or request id may leave.
-    secrets = [a for c in items for a in c.get("accounts", [])]
+    secrets += [a for c in items for a in c.get("accounts", [])]
     for c in items:
         for s in c.get("evidence", {}).get("sample_requests", []):
             secrets += [str(s.get("request_id", "")), str(s.get("prompt_head", ""))]
@@ -255,6 +271,7 @@ def hunt(
     keyring: Path = KeyringOption,
     inbox: Path = typer.Option(Path("share/inbox"), "--inbox", help="Pulled objects (from `share pull`)."),
     campaigns: Path | None = typer.Option(None, "--campaigns", help="Our campaigns.json, to link evidence."),
+    psi: list[Path] = typer.Option([], "--psi", help="`share match` results to add as evidence."),
     producer: str = typer.Option(..., "--producer", "-p", help="Our organisation's name in sightings."),
     out_dir: Path = typer.Option(
         Path("share/hunt"), "--out", "-o", help="Writes evidence.json, sightings.json."
@@ -270,7 +287,7 @@ def hunt(
     from distillguard.share.export import CampaignFileError, load_campaigns
     from distillguard.share.keys import Keyring, KeyringError
     from distillguard.share.redact import RedactionError, check_bundle
-    from distillguard.share.retrohunt import collect, evidence, read_requests, sightings_bundle
+    from distillguard.share.retrohunt import collect, evidence, psi_evidence, read_requests, sightings_bundle
     from distillguard.share.retrohunt import hunt as do_hunt
     from distillguard.share.sync import PartnerError, read_inbox
 
@@ -292,6 +309,11 @@ def hunt(
 
         matches = do_hunt(batches(), indicators, ring)
     found = evidence(matches, indicators, local)
+    for path in psi:
+        try:
+            found.append(psi_evidence(json.loads(path.read_text()), local))
+        except (FileNotFoundError, json.JSONDecodeError) as e:
+            raise fail(f"{path}: not a `share match` result ({e})") from e
     sightings = sightings_bundle(matches, producer)
     try:
         check_bundle(sightings, producers=[producer])

@@ -202,7 +202,35 @@ def campaign_extension(campaign: dict[str, Any], ring: Keyring) -> dict[str, Any
     if fingerprints:
         body["template_fingerprints"] = fingerprints
         body["bases"]["template_fingerprints"] = "observed"
+    agents = sorted({ring.key().keyed_hash("user_agent", ua) for ua in campaign.get("user_agents", [])})
+    if agents:
+        body["keyed_identifiers"] = agents[:MAX_TEMPLATE_KEYS]
+        body["bases"]["keyed_identifiers"] = "observed"
     return body
+
+
+def campaign_user_agents(campaigns: Sequence[dict[str, Any]], requests: Any) -> dict[str, list[str]]:
+    """Per campaign, the client user-agents only its accounts use (two or more of them).
+
+    A user-agent that any account outside the campaign also sends is common software, not an
+    identifier of the campaign's tooling, and is never shared. ``requests`` is an Arrow table or
+    batches with ``account_id`` and ``user_agent``.
+    """
+    owner = {a: c["campaign_id"] for c in campaigns for a in c.get("accounts", [])}
+    users: dict[str, set[str]] = {}
+    batches = requests.to_batches() if hasattr(requests, "to_batches") else requests
+    for b in batches:
+        for acct, ua in zip(
+            b.column("account_id").to_pylist(), b.column("user_agent").to_pylist(), strict=True
+        ):
+            if ua:
+                users.setdefault(ua, set()).add(acct)
+    out: dict[str, list[str]] = {}
+    for ua, accts in users.items():
+        camps = {owner.get(a) for a in accts}
+        if len(accts) >= 2 and len(camps) == 1 and None not in camps:
+            out.setdefault(camps.pop(), []).append(ua)
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def _model_name_ok(name: str) -> bool:
@@ -281,6 +309,25 @@ def campaign_objects(
     rels = [(cid, "attributed-to", iset["id"]), (cid, "uses", infra["id"]), (iset["id"], "uses", infra["id"])]
     used = {a for t in tactics for a in t["atlas"]} | set(ATLAS) | set(methods)
     rels += [(cid, "uses", patterns[k]["id"]) for k in sorted(used) if k in patterns]
+    for value in body.get("keyed_identifiers", []):
+        ind = {
+            "type": "indicator",
+            "id": stix_id("indicator", producer_id, local, value),
+            **base,
+            "name": f"Keyed client identifier of campaign {short}",
+            "description": (
+                "Keyed hash of a client user agent that only accounts of the campaign send; "
+                "requests whose keyed hash is equal come from the same tooling."
+            ),
+            "indicator_types": ["malicious-activity"],
+            "pattern": f"[x-distillguard-identifier:keyed_hash = '{value}']",
+            "pattern_type": "stix",
+            "pattern_version": "2.1",
+            "valid_from": first,
+            "confidence": body["confidence"],
+        }
+        objects.append(ind)
+        rels.append((ind["id"], "indicates", cid))
     for value in body.get("template_fingerprints", []):
         part = value.split(":")[2]
         ind = {

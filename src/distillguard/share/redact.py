@@ -74,6 +74,7 @@ requests rotate scored share shared template templates the through to train use 
 with networks equal near duplicate confidence producer detection scores more extract ai inference
 access chain thought exfiltration autograding rl generation synthetic data system head tail body
 counts behind an that was opinion provider sharing each whether context facts capabilities tactics
+client agent hash tooling come same send identifier user
 """
 _VOCAB_EXTRA = {"tlp", "clear", "green", "amber", "strict", "red", "distillguard", "fingerprints", "release"}
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")

@@ -29,7 +29,9 @@ from distillguard.share.keys import Keyring
 PATTERN = re.compile(
     r"^\[x-distillguard-template:band_key = 'tb1:(?P<kid>[a-z0-9-]+):(?P<part>system|head|tail|body):(?P<hex>[0-9a-f]{16})'\]$"
 )
-PART_CODES = ("system", "head", "tail", "body")
+IDENTIFIER = re.compile(
+    r"^\[x-distillguard-identifier:keyed_hash = '(?P<value>hk1:(?P<kid>[a-z0-9-]+):user_agent:[0-9a-f]{64})'\]$"
+)
 
 
 @dataclass
@@ -37,11 +39,13 @@ class Indicators:
     """Pulled template indicators by (key id, part): keyed value -> indicator objects."""
 
     by_key: dict[tuple[str, str], dict[int, list[dict[str, Any]]]] = field(default_factory=dict)
+    # Keyed user-agent hashes by key id: value -> indicator objects.
+    agents: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     campaign_of: dict[str, str] = field(default_factory=dict)  # indicator id -> campaign id
     producer_of: dict[str, str] = field(default_factory=dict)  # indicator id -> partner name
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self.by_key.values())
+        return sum(len(v) for v in self.by_key.values()) + sum(len(v) for v in self.agents.values())
 
 
 def collect(objects: Iterable[tuple[str, dict[str, Any]]]) -> Indicators:
@@ -49,10 +53,15 @@ def collect(objects: Iterable[tuple[str, dict[str, Any]]]) -> Indicators:
     out = Indicators()
     for partner, o in objects:
         if o.get("type") == "indicator":
-            m = PATTERN.match(str(o.get("pattern", "")))
+            pattern = str(o.get("pattern", ""))
+            m = PATTERN.match(pattern)
             if m:
                 slot = out.by_key.setdefault((m["kid"], m["part"]), {})
                 slot.setdefault(int(m["hex"], 16), []).append(o)
+                out.producer_of[o["id"]] = partner
+            m = IDENTIFIER.match(pattern)
+            if m:
+                out.agents.setdefault(m["kid"], {}).setdefault(m["value"], []).append(o)
                 out.producer_of[o["id"]] = partner
         elif o.get("type") == "relationship" and o.get("relationship_type") == "indicates":
             out.campaign_of[o["source_ref"]] = o["target_ref"]
@@ -76,9 +85,29 @@ def hunt(
     """Matches per indicator id over request batches (columns request_id, account_id, ts, messages)."""
     matches: dict[str, Match] = {}
     usable = {(kid, part): v for (kid, part), v in indicators.by_key.items() if kid in ring.keys}
-    if not usable:
+    agents = {kid: v for kid, v in indicators.agents.items() if kid in ring.keys}
+    if not usable and not agents:
         return matches
+
+    def record(ind: dict[str, Any], account: str, t: Any) -> None:
+        m = matches.setdefault(ind["id"], Match(ind, indicators.producer_of.get(ind["id"], "")))
+        m.accounts.add(account)
+        m.first = t if m.first is None or t < m.first else m.first
+        m.last = t if m.last is None or t > m.last else m.last
+
     for batch in batches:
+        if agents and "user_agent" in batch.schema.names:
+            uas = batch.column("user_agent").to_pylist()
+            acc, times = batch.column("account_id").to_pylist(), batch.column("ts").to_pylist()
+            # Each distinct user agent is hashed once per key, however many requests send it.
+            for kid, table in agents.items():
+                key = ring.key(kid)
+                hashed = {ua: key.keyed_hash("user_agent", ua) for ua in set(uas) if ua}
+                for row, ua in enumerate(uas):
+                    for ind in table.get(hashed.get(ua, ""), ()):
+                        record(ind, acc[row], times[row])
+        if not usable:
+            continue
         keys = template_keys(batch)
         if keys.num_rows == 0:
             continue
@@ -99,12 +128,23 @@ def hunt(
             for j in hit.tolist():
                 row = row_of[rids[sel[j]]]
                 for ind in table[int(keyed[j])]:
-                    m = matches.setdefault(ind["id"], Match(ind, indicators.producer_of.get(ind["id"], "")))
-                    m.accounts.add(accounts[row])
-                    t = ts[row]
-                    m.first = t if m.first is None or t < m.first else m.first
-                    m.last = t if m.last is None or t > m.last else m.last
+                    record(ind, accounts[row], ts[row])
     return matches
+
+
+def psi_evidence(match_file: dict[str, Any], local_campaigns: list[dict[str, Any]]) -> dict[str, Any]:
+    """Evidence from a ``share match`` result: our accounts holding values the partner also holds."""
+    account_campaign = {a: c["campaign_id"] for c in local_campaigns for a in c.get("accounts", [])}
+    accounts = sorted({a for m in match_file.get("matched", []) for a in m.get("accounts", [])})
+    return {
+        "partner": match_file.get("partner", ""),
+        "partner_campaign": None,
+        "psi_kind": match_file.get("kind", ""),
+        "values_matched": len(match_file.get("matched", [])),
+        "accounts": accounts,
+        "local_campaigns": sorted({account_campaign[a] for a in accounts if a in account_campaign}),
+        "accounts_not_in_local_campaigns": [a for a in accounts if a not in account_campaign],
+    }
 
 
 def evidence(
@@ -176,4 +216,4 @@ def read_requests(path: Path, batch_size: int = 65_536) -> Iterable[pa.RecordBat
 
     for result in read_batches(path, "requests", batch_size=batch_size):
         if result.batch.num_rows:
-            yield result.batch.select(["request_id", "account_id", "ts", "messages"])
+            yield result.batch.select(["request_id", "account_id", "ts", "messages", "user_agent"])
