@@ -48,12 +48,13 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="SQLAlchemy URL (default: a temporary SQLite file)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.db
+        url, schema = args.db, None
         if url and url.startswith("postgresql"):
             import sqlalchemy as sa
 
+            # A schema of its own, dropped at the end, so the database is left as it was.
             schema = f"dg_bench_{uuid.uuid4().hex[:8]}"
-            with sa.create_engine(url).begin() as conn:
+            with sa.create_engine(args.db).begin() as conn:
                 conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
             url = f"{url}?options=-csearch_path%3D{schema}"
         store = Store(url or f"sqlite:///{tmp}/taxii.db")
@@ -101,6 +102,9 @@ def main() -> None:
                 f"paged read: {n:,} objects in {dt:.2f} s = {n / dt:,.0f} objects/s ({store.engine.dialect.name})"
             )
         store.close()
+        if schema:
+            with sa.create_engine(args.db).begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 if __name__ == "__main__":
