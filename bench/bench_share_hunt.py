@@ -55,7 +55,9 @@ def main() -> None:
     texts = prompts()
     # Campaign system prompts: distinct real instructions (the corpora's seeds) in a persona frame.
     seeds = prompts_from("self-instruct-seeds.jsonl.gz")
-    systems = [f"You are an expert grader. Reason step by step and show all work. {seeds[i]}" for i in range(50)]
+    systems = [
+        f"You are an expert grader. Reason step by step and show all work. {seeds[i]}" for i in range(50)
+    ]
     ring = Keyring.new("bench")
     key = ring.key()
     objs = []
