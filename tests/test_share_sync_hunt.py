@@ -212,3 +212,83 @@ def test_psi_results_become_evidence():
     e = psi_evidence(result, [{"campaign_id": "cmp_1", "accounts": ["acct_1"]}])
     assert e["accounts"] == ["acct_1", "acct_2"] and e["local_campaigns"] == ["cmp_1"]
     assert e["accounts_not_in_local_campaigns"] == ["acct_2"] and e["psi_kind"] == "payment"
+
+
+def test_cli_push_pull_hunt(setup, monkeypatch):
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from distillguard.cli import app
+    from distillguard.io.schema import REQUESTS
+
+    tmp, ring, _, bundle = setup
+    monkeypatch.setenv("DG_A", "pa")
+    monkeypatch.setenv("DG_B", "pb")
+    ring.save(tmp / "group.keys.json")
+    runner = CliRunner()
+    partners = str(tmp / "partners.json")
+    r = runner.invoke(
+        app,
+        [
+            "share",
+            "push",
+            str(tmp / "a.json"),
+            "--partners",
+            partners,
+            "--partner",
+            "provider-a",
+            "--state",
+            str(tmp / "sa.json"),
+            "-q",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(
+        app,
+        [
+            "share",
+            "pull",
+            "--partners",
+            partners,
+            "--partner",
+            "provider-a-as-b",
+            "--inbox",
+            str(tmp / "in"),
+            "--state",
+            str(tmp / "sb.json"),
+            "-q",
+        ],
+    )
+    assert r.exit_code == 0 and f"{len(bundle['objects'])} new objects" in r.output, r.output
+    rows = [("acct_b1", TEMPLATE), ("acct_b2", "Write a haiku about the sea, please, in English.")]
+    t = _requests(rows)
+    n = t.num_rows
+    full = pa.table(
+        {f.name: (t.column(f.name) if f.name in t.column_names else pa.nulls(n, f.type)) for f in REQUESTS},
+        schema=REQUESTS.remove_metadata(),
+    ).set_column(REQUESTS.get_field_index("model"), "model", pa.array(["frontier-2"] * n))
+    pq.write_table(full.cast(REQUESTS), tmp / "requests.parquet")
+    r = runner.invoke(
+        app,
+        [
+            "share",
+            "hunt",
+            str(tmp / "requests.parquet"),
+            "-k",
+            str(tmp / "group.keys.json"),
+            "-p",
+            "Provider B",
+            "--inbox",
+            str(tmp / "in"),
+            "-o",
+            str(tmp / "hunt"),
+            "-q",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    ev = json.loads((tmp / "hunt" / "evidence.json").read_text())["matches"]
+    assert [m["accounts"] for m in ev] == [["acct_b1"]]
+    sightings = json.loads((tmp / "hunt" / "sightings.json").read_text())
+    assert validator_errors(sightings) == []
+    r = runner.invoke(app, ["share", "pull", "--partners", partners, "--partner", "nobody"])
+    assert r.exit_code == 2 and "no partner named 'nobody'" in r.output

@@ -283,6 +283,10 @@ def test_wrong_password_is_401_and_status_is_private(server):
     assert r.status_code == 404
     r = httpx.get(f"{base}/share/status/{status.id}/", auth=("alpha", "alpha-pw"), headers={"Accept": MEDIA})
     assert r.json()["success_count"] == 1
+    # taxii2-client polls the status resource itself.
+    polled = col.add_objects({"objects": [_indicator(80001)]}, wait_for_completion=False)
+    polled.refresh()
+    assert polled.status == "complete" and polled.success_count == 1 and polled.total_count == 1
 
 
 def test_config_errors_name_the_field(tmp_path):
