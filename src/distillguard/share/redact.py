@@ -98,6 +98,11 @@ DETECTORS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "an e-mail address"),
     (re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])"), "an IPv4 address"),
     (re.compile(r"(?i)(?<![0-9a-f:])(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{0,4}(?![0-9a-f:])"), "an IPv6 address"),
+    # Compressed IPv6 forms ("2001:db8::1", "100::", "::ffff:1"): any run around a double colon.
+    (
+        re.compile(r"(?i)(?<![0-9a-f:])[0-9a-f]{0,4}(?::[0-9a-f]{1,4})*::(?:[0-9a-f]{1,4}:)*[0-9a-f]{0,4}"),
+        "an IPv6 address",
+    ),
     (
         re.compile(r"\b(?:acct|req|key|usr|user|org)_[0-9A-Za-z]{6,}"),
         "a provider-local account/request/key id",
