@@ -212,6 +212,14 @@ def test_psi_results_become_evidence():
     e = psi_evidence(result, [{"campaign_id": "cmp_1", "accounts": ["acct_1"]}])
     assert e["accounts"] == ["acct_1", "acct_2"] and e["local_campaigns"] == ["cmp_1"]
     assert e["accounts_not_in_local_campaigns"] == ["acct_2"] and e["psi_kind"] == "payment"
+    from distillguard.share.retrohunt import annotate
+
+    local = [{"campaign_id": "cmp_1", "accounts": ["acct_1", "acct_9"], "evidence": {"reasons": {}}}]
+    (c,) = annotate(local, [e])
+    assert c["evidence"]["partner_matches"] == [
+        {"partner": "provider-a", "partner_campaign": None, "kind": "payment", "accounts_matched": 1}
+    ]
+    assert "partner_matches" not in local[0]["evidence"]
 
 
 def test_cli_push_pull_hunt(setup, monkeypatch):
@@ -268,6 +276,8 @@ def test_cli_push_pull_hunt(setup, monkeypatch):
         schema=REQUESTS.remove_metadata(),
     ).set_column(REQUESTS.get_field_index("model"), "model", pa.array(["frontier-2"] * n))
     pq.write_table(full.cast(REQUESTS), tmp / "requests.parquet")
+    local = [campaign(campaign_id="cmp_b", accounts=["acct_b1"], n_accounts=1)]
+    (tmp / "local.json").write_text(json.dumps({"campaigns": local}))
     r = runner.invoke(
         app,
         [
@@ -282,12 +292,16 @@ def test_cli_push_pull_hunt(setup, monkeypatch):
             str(tmp / "in"),
             "-o",
             str(tmp / "hunt"),
+            "--campaigns",
+            str(tmp / "local.json"),
             "-q",
         ],
     )
     assert r.exit_code == 0, r.output
     ev = json.loads((tmp / "hunt" / "evidence.json").read_text())["matches"]
-    assert [m["accounts"] for m in ev] == [["acct_b1"]]
+    assert [m["accounts"] for m in ev] == [["acct_b1"]] and ev[0]["local_campaigns"] == ["cmp_b"]
+    (annotated,) = json.loads((tmp / "hunt" / "campaigns.json").read_text())["campaigns"]
+    assert annotated["evidence"]["partner_matches"][0]["accounts_matched"] == 1
     sightings = json.loads((tmp / "hunt" / "sightings.json").read_text())
     assert validator_errors(sightings) == []
     r = runner.invoke(app, ["share", "pull", "--partners", partners, "--partner", "nobody"])

@@ -280,6 +280,9 @@ def hunt(
 ) -> None:
     """Retro-hunt pulled template indicators in our traffic; write evidence and sightings for producers.
 
+    With --campaigns, also writes campaigns.json: our campaigns with the partner matches that
+    corroborate them under evidence.partner_matches.
+
     Example:
 
         distillguard share hunt runs/b/requests.parquet -k group.keys.json -p "Provider B" --campaigns runs/scan/campaigns.json
@@ -287,7 +290,14 @@ def hunt(
     from distillguard.share.export import CampaignFileError, load_campaigns
     from distillguard.share.keys import Keyring, KeyringError
     from distillguard.share.redact import RedactionError, check_bundle
-    from distillguard.share.retrohunt import collect, evidence, psi_evidence, read_requests, sightings_bundle
+    from distillguard.share.retrohunt import (
+        annotate,
+        collect,
+        evidence,
+        psi_evidence,
+        read_requests,
+        sightings_bundle,
+    )
     from distillguard.share.retrohunt import hunt as do_hunt
     from distillguard.share.sync import PartnerError, read_inbox
 
@@ -322,6 +332,11 @@ def hunt(
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "evidence.json").write_text(json.dumps({"matches": found}, indent=1) + "\n")
     (out_dir / "sightings.json").write_text(json.dumps(sightings, indent=1) + "\n")
+    if local:
+        annotated = annotate(local, found)
+        (out_dir / "campaigns.json").write_text(
+            json.dumps({"campaigns": annotated}, indent=1, default=str) + "\n"
+        )
     accounts = {a for f in found for a in f["accounts"]}
     new = {a for f in found for a in f["accounts_not_in_local_campaigns"]}
     out.print(

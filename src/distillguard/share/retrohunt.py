@@ -217,3 +217,27 @@ def read_requests(path: Path, batch_size: int = 65_536) -> Iterable[pa.RecordBat
     for result in read_batches(path, "requests", batch_size=batch_size):
         if result.batch.num_rows:
             yield result.batch.select(["request_id", "account_id", "ts", "messages", "user_agent"])
+
+
+def annotate(local_campaigns: list[dict[str, Any]], found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Our campaigns with partner matches added under ``evidence.partner_matches``.
+
+    Each match says which partner campaign (or PSI set) corroborates the campaign and how many of
+    its accounts matched. The campaigns are copies; campaigns.json from the scan is left as it was.
+    """
+    out = []
+    for c in local_campaigns:
+        mine = set(c.get("accounts", []))
+        matches = [
+            {
+                "partner": f["partner"],
+                "partner_campaign": f.get("partner_campaign"),
+                "kind": f.get("psi_kind") or "indicators",
+                "accounts_matched": len(mine & set(f["accounts"])),
+            }
+            for f in found
+            if c["campaign_id"] in f["local_campaigns"]
+        ]
+        copy = {**c, "evidence": {**c.get("evidence", {}), "partner_matches": matches}}
+        out.append(copy)
+    return out
