@@ -14,6 +14,7 @@ not one. The config file names its own problems by field.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -231,8 +232,6 @@ def create_app(store: Store, config: ServerConfig, psi: PsiService | None = None
         return await call_next(request)
 
     def principal(request: Request) -> Principal:
-        import base64
-
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("basic "):
             try:
