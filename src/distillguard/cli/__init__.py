@@ -31,10 +31,11 @@ def _root(
 
 
 def _register() -> None:
-    from distillguard.cli import convert, evaluate, scan, simulate, validate
+    from distillguard.cli import convert, evaluate, scan, share, simulate, validate
 
     for module in (scan, evaluate, simulate, validate, convert):
         module.register(app)
+    share.register(app)
 
 
 _register()
