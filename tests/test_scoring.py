@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -192,3 +193,18 @@ def test_a_few_unlinked_outliers_do_not_mask_each_other() -> None:
     assert (p < 2e-4).all()
     # Without outliers nothing is removed: the population's own maximum keeps its rank.
     assert len(trim_outliers(np.sort(population), alpha=2e-4)) == len(population)
+
+
+def test_vectorised_pooling_matches_one_group_at_a_time() -> None:
+    agg = _aggregates(500, seed=8)
+    agg.loc[:9, "n"] = 0  # empty accounts pool to zeros
+    agg.loc[:9, [f"h{h:02d}" for h in range(HOURS)]] = 0.0
+    test = BodyTest(agg)
+    rng = np.random.default_rng(9)
+    groups = np.stack([rng.choice(500, size=7, replace=False) for _ in range(50)])
+    groups[0] = np.arange(7)  # a group of empty accounts only
+    many = test.pooled_many(groups)
+    for i, g in enumerate(groups):
+        one = test.pooled(g)
+        for k in BODY_FEATURES:
+            assert many.loc[i, k] == pytest.approx(one[k], rel=1e-9, abs=1e-12), (i, k)
