@@ -25,7 +25,7 @@ VERSION = "1.0.0"
 
 CAPABILITIES = tuple(sorted(INTENT_TAXONOMY))
 TACTICS = tuple(sorted(set(INTENT_TAXONOMY) | set(REASON_TACTICS.values())))
-METHODS = tuple(sorted({m for m, _ in INTENT_TAXONOMY.values()} | {"infrastructure"}))
+METHODS = tuple(sorted({m for m, _ in INTENT_TAXONOMY.values()} | {"infrastructure", "behaviour"}))
 LINK_KINDS = ("network", "payment", "signup", "sync", "template")
 BASES = ("observed", "inferred")
 # Range bounds: order-of-magnitude buckets, the only form in which a count may leave.
