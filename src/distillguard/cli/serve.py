@@ -1,0 +1,102 @@
+"""``distillguard serve`` (decision service) and ``distillguard proxy`` (OpenAI-compatible reverse proxy)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from distillguard.cli.common import err, fail
+from distillguard.respond.policy import Policy, PolicyError, default_policy, load_policy
+from distillguard.respond.service import ServiceConfig
+from distillguard.respond.watchlist import WatchlistError
+
+PolicyOption = typer.Option(help="Policy YAML file (default: the shipped policy; see `policy default`).")
+StateOption = typer.Option(
+    help="'memory' (in process) or a redis:// URL (falls back to memory if Redis goes)."
+)
+DbOption = typer.Option(help="SQLAlchemy URL of the enforcement database (SQLite file or PostgreSQL).")
+ScanOption = typer.Option(help="Scan output directory to load as the watchlist (repeatable).")
+SightingsOption = typer.Option(help="Partner sightings file, JSON lines (repeatable).")
+TimeoutOption = typer.Option(help="Decision deadline in milliseconds; past it the request is allowed.")
+
+
+def _config(
+    policy: Path | None, state: str, db: str, scan: list[Path], sightings: list[Path], timeout_ms: float
+) -> ServiceConfig:
+    try:
+        p: Policy = load_policy(policy) if policy else default_policy()
+    except PolicyError as exc:
+        raise fail(str(exc)) from None
+    if timeout_ms <= 0:
+        raise fail(f"--timeout-ms must be positive, got {timeout_ms:g}")
+    return ServiceConfig(p, state, db, timeout_ms / 1000.0, list(scan), list(sightings))
+
+
+def _run(app: object, host: str, port: int, what: str) -> None:
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    err.print(f"{what} on http://{host}:{port}", highlight=False)
+    # uvicorn handles SIGINT/SIGTERM: stops accepting, finishes in-flight requests, runs shutdown.
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+
+
+def serve(
+    policy: Annotated[Path | None, PolicyOption] = None,
+    state: Annotated[str, StateOption] = "memory",
+    db: Annotated[str, DbOption] = "sqlite:///distillguard-enforcement.db",
+    scan: Annotated[list[Path], ScanOption] = [],  # noqa: B006 - Typer reads the default
+    sightings: Annotated[list[Path], SightingsOption] = [],  # noqa: B006
+    timeout_ms: Annotated[float, TimeoutOption] = 50.0,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8787,
+) -> None:
+    """Run the online decision service (POST /v1/decide, Envoy ext_authz, /metrics, /healthz)."""
+    from distillguard.respond.service import create_app
+
+    cfg = _config(policy, state, db, scan, sightings, timeout_ms)
+    try:
+        app = create_app(cfg)
+    except (WatchlistError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    _run(app, host, port, "distillguard decision service")
+
+
+def proxy(
+    upstream: Annotated[
+        str, typer.Option(help="Base URL of the OpenAI-compatible model API, e.g. http://127.0.0.1:8000/v1")
+    ],
+    log_dir: Annotated[
+        Path, typer.Option(help="Directory for the traffic log (requests-YYYY-MM-DD.jsonl).")
+    ] = Path("distillguard-logs"),
+    upstream_key: Annotated[
+        str | None,
+        typer.Option(envvar="DISTILLGUARD_UPSTREAM_KEY", help="Key for the upstream (else the client's)."),
+    ] = None,
+    policy: Annotated[Path | None, PolicyOption] = None,
+    state: Annotated[str, StateOption] = "memory",
+    db: Annotated[str, DbOption] = "sqlite:///distillguard-enforcement.db",
+    scan: Annotated[list[Path], ScanOption] = [],  # noqa: B006
+    sightings: Annotated[list[Path], SightingsOption] = [],  # noqa: B006
+    timeout_ms: Annotated[float, TimeoutOption] = 50.0,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8788,
+) -> None:
+    """Run the OpenAI-compatible reverse proxy that records traffic and enforces decisions."""
+    from distillguard.respond.proxy import ProxyConfig, create_proxy_app
+
+    cfg = _config(policy, state, db, scan, sightings, timeout_ms)
+    try:
+        app = create_proxy_app(ProxyConfig(cfg, upstream, log_dir, upstream_key))
+    except (WatchlistError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    _run(app, host, port, f"distillguard proxy for {upstream}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the CLI."""
+    app.command("serve")(serve)
+    app.command("proxy")(proxy)
