@@ -19,12 +19,21 @@ StateOption = typer.Option(
 )
 DbOption = typer.Option(help="SQLAlchemy URL of the enforcement database (SQLite file or PostgreSQL).")
 ScanOption = typer.Option(help="Scan output directory to load as the watchlist (repeatable).")
+ScanLogsOption = typer.Option(
+    help="The logs those scans read: learn every template key campaigns share (repeatable)."
+)
 SightingsOption = typer.Option(help="Partner sightings file, JSON lines (repeatable).")
 TimeoutOption = typer.Option(help="Decision deadline in milliseconds; past it the request is allowed.")
 
 
 def _config(
-    policy: Path | None, state: str, db: str, scan: list[Path], sightings: list[Path], timeout_ms: float
+    policy: Path | None,
+    state: str,
+    db: str,
+    scan: list[Path],
+    sightings: list[Path],
+    timeout_ms: float,
+    scan_logs: list[Path],
 ) -> ServiceConfig:
     try:
         p: Policy = load_policy(policy) if policy else default_policy()
@@ -32,7 +41,9 @@ def _config(
         raise fail(str(exc)) from None
     if timeout_ms <= 0:
         raise fail(f"--timeout-ms must be positive, got {timeout_ms:g}")
-    return ServiceConfig(p, state, db, timeout_ms / 1000.0, list(scan), list(sightings))
+    if scan_logs and not scan:
+        raise fail("--scan-logs needs --scan: the campaigns come from the scan output")
+    return ServiceConfig(p, state, db, timeout_ms / 1000.0, list(scan), list(sightings), list(scan_logs))
 
 
 def _run(app: object, host: str, port: int, what: str) -> None:
@@ -50,6 +61,7 @@ def serve(
     db: Annotated[str, DbOption] = "sqlite:///distillguard-enforcement.db",
     scan: Annotated[list[Path], ScanOption] = [],  # noqa: B006 - Typer reads the default
     sightings: Annotated[list[Path], SightingsOption] = [],  # noqa: B006
+    scan_logs: Annotated[list[Path], ScanLogsOption] = [],  # noqa: B006
     timeout_ms: Annotated[float, TimeoutOption] = 50.0,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8787,
@@ -57,7 +69,7 @@ def serve(
     """Run the online decision service (POST /v1/decide, Envoy ext_authz, /metrics, /healthz)."""
     from distillguard.respond.service import create_app
 
-    cfg = _config(policy, state, db, scan, sightings, timeout_ms)
+    cfg = _config(policy, state, db, scan, sightings, timeout_ms, scan_logs)
     try:
         app = create_app(cfg)
     except (WatchlistError, ValueError) as exc:
@@ -81,6 +93,7 @@ def proxy(
     db: Annotated[str, DbOption] = "sqlite:///distillguard-enforcement.db",
     scan: Annotated[list[Path], ScanOption] = [],  # noqa: B006
     sightings: Annotated[list[Path], SightingsOption] = [],  # noqa: B006
+    scan_logs: Annotated[list[Path], ScanLogsOption] = [],  # noqa: B006
     timeout_ms: Annotated[float, TimeoutOption] = 50.0,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8788,
@@ -88,7 +101,7 @@ def proxy(
     """Run the OpenAI-compatible reverse proxy that records traffic and enforces decisions."""
     from distillguard.respond.proxy import ProxyConfig, create_proxy_app
 
-    cfg = _config(policy, state, db, scan, sightings, timeout_ms)
+    cfg = _config(policy, state, db, scan, sightings, timeout_ms, scan_logs)
     try:
         app = create_proxy_app(ProxyConfig(cfg, upstream, log_dir, upstream_key))
     except (WatchlistError, ValueError) as exc:

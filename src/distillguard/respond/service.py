@@ -50,6 +50,7 @@ class ServiceConfig:
     timeout_s: float = 0.05
     scan_dirs: list[Path] = field(default_factory=list)
     sightings: list[Path] = field(default_factory=list)
+    scan_logs: list[Path] = field(default_factory=list)  # logs the scans read: learn all campaign templates
 
 
 def load_watchlist(cfg: ServiceConfig) -> Watchlist:
@@ -57,6 +58,8 @@ def load_watchlist(cfg: ServiceConfig) -> Watchlist:
     w = Watchlist()
     for d in cfg.scan_dirs:
         w.add_scan(d)
+    if cfg.scan_logs:
+        w.add_campaign_templates(cfg.scan_logs)
     for s in cfg.sightings:
         w.add_sightings(s)
     return w

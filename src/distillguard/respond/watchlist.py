@@ -136,6 +136,57 @@ class Watchlist:
                         self.templates[(part, key)] = cid
         self.sources.append(str(d))
 
+    def add_campaign_templates(
+        self, logs: Sequence[str | Path], min_accounts: int = 3, max_other_accounts: int = 1
+    ) -> int:
+        """Learn every template band key that campaign members share from the scanned logs.
+
+        ``campaigns.json`` lists only a campaign's top indicators. Reading the logs that were
+        scanned, a key used by at least ``min_accounts`` members of one campaign and by at most
+        ``max_other_accounts`` accounts outside every campaign becomes an indicator of it; the
+        second bound keeps common phrasing ("think step by step") from tagging ordinary users.
+        Returns how many keys were added. Call after ``add_scan``.
+        """
+        from distillguard.io.readers import read_batches
+        from distillguard.kernels.templates import template_keys
+
+        campaign_of = {a: i.campaign for a, i in self.accounts.items() if i.campaign}
+        members: dict[tuple[str, int, str], set[str]] = {}
+        others: dict[tuple[str, int], set[str]] = {}
+        for path in logs:
+            for result in read_batches(path, "requests"):
+                batch = result.batch
+                if not batch.num_rows:
+                    continue
+                account_of = dict(
+                    zip(
+                        batch.column("request_id").to_pylist(),
+                        batch.column("account_id").to_pylist(),
+                        strict=True,
+                    )
+                )
+                keys = template_keys(batch.select(["request_id", "messages"]))
+                for rid, part, key in zip(
+                    keys.column("request_id").to_pylist(),
+                    keys.column("part").to_pylist(),
+                    keys.column("key").to_pylist(),
+                    strict=True,
+                ):
+                    account = account_of[rid]
+                    campaign = campaign_of.get(account)
+                    if campaign:
+                        members.setdefault((part, key, campaign), set()).add(account)
+                    else:
+                        others.setdefault((part, key), set()).add(account)
+        added = 0
+        for (part, key, campaign), accounts in members.items():
+            if len(accounts) >= min_accounts and len(others.get((part, key), ())) <= max_other_accounts:
+                if (part, key) not in self.templates:
+                    added += 1
+                self.templates[(part, key)] = campaign
+        self.sources.extend(str(p) for p in logs)
+        return added
+
     def add_sightings(self, path: str | Path) -> None:
         """Add partner sightings from a JSON lines file."""
         p = Path(path)
