@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from distillguard.cli.common import err, fail
 from distillguard.respond.policy import Policy, PolicyError, default_policy, load_policy
-from distillguard.respond.service import ServiceConfig
 from distillguard.respond.watchlist import WatchlistError
+
+if TYPE_CHECKING:
+    from distillguard.respond.service import ServiceConfig
 
 PolicyOption = typer.Option(help="Policy YAML file (default: the shipped policy; see `policy default`).")
 StateOption = typer.Option(
@@ -35,6 +37,9 @@ def _config(
     timeout_ms: float,
     scan_logs: list[Path],
 ) -> ServiceConfig:
+    # The web stack loads only for the commands that serve, so the rest of the CLI starts fast.
+    from distillguard.respond.service import ServiceConfig
+
     try:
         p: Policy = load_policy(policy) if policy else default_policy()
     except PolicyError as exc:
