@@ -64,39 +64,53 @@ def _quantiles(xs: list[float]) -> tuple[float, float]:
     return float(np.percentile(a, 50)), float(np.percentile(a, 99))
 
 
-async def _load(url: str, rate: int, seconds: float, bodies: list[bytes]) -> tuple[list[float], int, float]:
-    """Open-loop load: request i is due at i / rate; latency is measured from when it was sent."""
+async def _load(
+    url: str, rate: int, seconds: float, bodies: list[bytes], max_in_flight: int = 256
+) -> tuple[list[float], int, int, float]:
+    """Open-loop load: request i is due at i / rate, sent then unless ``max_in_flight`` are waiting
+    (counted as shed: the service is saturated). Latency is measured from when a request was sent.
+    Bounded: at most rate x seconds requests, and stragglers are cancelled at 2 x seconds + 10 s."""
     total = int(rate * seconds)
     latencies: list[float] = []
-    errors = 0
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    errors = shed = 0
+    in_flight = 0
+    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=5.0) as client:
-        start = time.perf_counter()
 
-        async def one(i: int) -> None:
-            nonlocal errors
-            due = start + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
+        async def one(body: bytes) -> None:
+            nonlocal errors, in_flight
             t0 = time.perf_counter()
             try:
                 r = await client.post(
-                    "/v1/decide",
-                    content=bodies[i % len(bodies)],
-                    headers={"content-type": "application/json"},
+                    "/v1/decide", content=body, headers={"content-type": "application/json"}
                 )
-                if r.status_code != 200:
+                if r.status_code == 200:
+                    latencies.append(time.perf_counter() - t0)
+                else:
                     errors += 1
             except httpx.HTTPError:
                 errors += 1
-                return
-            latencies.append(time.perf_counter() - t0)
+            finally:
+                in_flight -= 1
 
-        # Bounded: at most `total` requests, and the whole run is cut off at 3x its planned time.
-        await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(total))), timeout=seconds * 3 + 10)
+        tasks = []
+        start = time.perf_counter()
+        sent = 0
+        while sent < total:
+            due = min(total, int((time.perf_counter() - start) * rate) + 1)
+            while sent < due:
+                if in_flight >= max_in_flight:
+                    shed += 1
+                else:
+                    in_flight += 1
+                    tasks.append(asyncio.create_task(one(bodies[sent % len(bodies)])))
+                sent += 1
+            await asyncio.sleep(0.0005)
+        _, pending = await asyncio.wait(tasks, timeout=seconds + 10) if tasks else (set(), set())
+        for t in pending:
+            t.cancel()
         elapsed = time.perf_counter() - start
-    return latencies, errors, elapsed
+    return latencies, errors + len(pending), shed, elapsed
 
 
 def _server_decide_seconds(url: str) -> tuple[float, float]:
@@ -155,18 +169,22 @@ def bench_latency(redis_url: str, rates: list[int], seconds: float) -> None:
         print(f"decision latency, POST /v1/decide over loopback, Redis state ({redis_url}):")
         for rate in rates:
             s0, c0 = _server_decide_seconds(url)
-            lat, errors, elapsed = asyncio.run(_load(url, rate, seconds, bodies))
+            lat, errors, shed, elapsed = asyncio.run(_load(url, rate, seconds, bodies))
             s1, c1 = _server_decide_seconds(url)
             p50, p99 = _quantiles(lat)
             server_ms = (s1 - s0) / max(c1 - c0, 1) * 1e3
             print(
                 f"  offered {rate:>5}/s for {seconds:g}s: achieved {len(lat) / elapsed:,.0f}/s, "
                 f"p50 {p50:.2f} ms, p99 {p99:.2f} ms (client round trip), server decide mean {server_ms:.2f} ms, "
-                f"errors {errors}"
+                f"shed {shed} (service saturated), errors {errors}"
             )
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def bench_throughput(redis_url: str, n: int) -> None:

@@ -3,6 +3,7 @@ the tool's traffic ends flagged and shaped, the chat client's passes untouched."
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -18,7 +19,11 @@ from distillguard.respond.proxy import ProxyConfig, create_proxy_app
 from distillguard.respond.service import ServiceConfig
 from respond_support import ANSWER, REASONING, Server, stub_model_app
 
-pytest.importorskip("distilabel", reason="distilabel is not installed (pip install 'distilabel[openai]')")
+# Only looked up, never imported here: distilabel patches asyncio (nest_asyncio) in the importing process.
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("distilabel") is None,
+    reason="distilabel is not installed (pip install 'distilabel[openai]')",
+)
 
 POLICY = {
     "name": "bulk",

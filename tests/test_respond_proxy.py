@@ -5,6 +5,7 @@ traffic-log-v1 and the log feeds the next scan."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -198,3 +199,24 @@ def test_every_request_is_logged_in_traffic_log_v1_and_feeds_scan(
     result = CliRunner().invoke(cli, ["scan", str(logs), "--out", str(tmp_path / "scan"), "--quiet"])
     assert result.exit_code == 0, result.output
     assert "acct_logged" in (tmp_path / "scan" / "accounts.csv").read_text()
+
+
+def test_a_client_hanging_up_mid_stream_is_still_logged(stack: tuple[str, Path, object]) -> None:
+    base, logs, _ = stack
+    stream = _client(base, "acct_hangup").chat.completions.create(
+        model="stub-thinker", messages=[{"role": "user", "content": "Count to a million."}], stream=True
+    )
+    next(iter(stream))
+    stream.close()
+    deadline = time.monotonic() + 10
+    while True:
+        rows = [
+            r
+            for f in find_traffic_files(logs)["requests"]
+            for b in read_batches(f, "requests")
+            for r in b.batch.to_pylist()
+        ]
+        if any(r["account_id"] == "acct_hangup" for r in rows):
+            break
+        assert time.monotonic() < deadline, "the hung-up stream was never logged"
+        time.sleep(0.1)

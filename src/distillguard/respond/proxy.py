@@ -13,7 +13,6 @@ otherwise the bearer key stands for its own account. Keys are only ever logged a
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -231,25 +230,17 @@ def create_proxy_app(cfg: ProxyConfig) -> FastAPI:
                     if shaped is not None:
                         yield b"data: " + orjson.dumps(shaped) + b"\n\n"
             finally:
-                await r.aclose()
                 logged = {
                     "content": "".join(shaper.content),
                     "reasoning": "".join(shaper.reasoning) or None,
                     "finish_reason": shaper.finish_reason,
                 }
-                # Recording must not be lost when the client hangs up mid-stream.
-                await asyncio.to_thread(
-                    record,
-                    request,
-                    req,
-                    body,
-                    arrived,
-                    decision,
-                    200,
-                    shaper.id or request_id,
-                    logged,
-                    shaper.usage,
+                # Written before any await: when the client hangs up, the stream is cancelled and an
+                # await here would be cancelled too, losing the record (one flushed line is quick).
+                record(
+                    request, req, body, arrived, decision, 200, shaper.id or request_id, logged, shaper.usage
                 )
+                await r.aclose()
 
         return StreamingResponse(events(), media_type="text/event-stream", headers=decision.headers)
 
