@@ -16,6 +16,7 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy
+import yaml
 from typer.testing import CliRunner
 
 from distillguard.cli import app as cli
@@ -358,3 +359,95 @@ def test_engine_is_shared_with_direct_callers(tmp_path: Path) -> None:
     d = engine.decide(DecideRequest("acct_camp", [{"role": "user", "content": "hi"}]), now=1_800_000_000.0)
     assert d.decision == "deny" and d.new_enforcements[0].created_at == 1_800_000_000.0
     engine.store.close()
+
+
+def test_records_ordered_by_another_instance_take_effect_after_refresh(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'shared.db'}"
+    ordering = build_engine(_config(tmp_path, db=db))
+    other = build_engine(ServiceConfig(parse_policy(POLICY), db_url=db, refresh_s=0.2))
+    try:
+        msg = [{"role": "user", "content": "hi"}]
+        assert other.decide(DecideRequest("acct_camp", msg)).decision == "allow"  # unknown to this instance
+        assert ordering.decide(DecideRequest("acct_camp", msg)).decision == "deny"
+        deadline = time.monotonic() + 5
+        while other.decide(DecideRequest("acct_camp", msg)).decision != "deny":
+            assert time.monotonic() < deadline, "the other instance never saw the block"
+            time.sleep(0.1)
+    finally:
+        ordering.store.close()
+        other.store.close()
+
+
+def test_serve_cli_with_two_workers_shares_redis_state_and_stops_cleanly(tmp_path: Path) -> None:
+    if not _redis_up():
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    import signal
+    import sys
+
+    policy = tmp_path / "p.yaml"
+    policy.write_text(yaml.safe_dump(POLICY))
+    scan = _scan_dir(tmp_path, ["acct_camp,0.9999,1,k7,cmp_1,linked_cluster"])
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "distillguard.cli",
+        "serve",
+        "--policy",
+        str(policy),
+        "--scan",
+        str(scan),
+        "--state",
+        "redis://127.0.0.1:6379/0",
+        "--db",
+        f"sqlite:///{tmp_path / 'enf.db'}",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).json()["redis"] == "ok":
+                    break
+            except (httpx.HTTPError, KeyError, ValueError):
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.5)
+        account = f"acct_{uuid.uuid4().hex[:8]}"
+        windows = []
+        with httpx.Client(base_url=url) as c:  # new connections spread over both workers
+            for _ in range(20):
+                d = c.post(
+                    "/v1/decide",
+                    json={"account_id": account, "messages": [{"role": "user", "content": "hi"}]},
+                    headers={"connection": "close"},
+                ).json()
+                windows.append(d["window"]["requests"])
+            assert (
+                c.post(
+                    "/v1/decide",
+                    json={"account_id": "acct_camp", "messages": [{"role": "user", "content": "x"}]},
+                ).json()["decision"]
+                == "deny"
+            )
+        # One window in Redis, whichever worker answered: the counts run 1..20 without a gap.
+        assert windows == list(range(1, 21))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=60)[0].decode(errors="replace")
+    assert proc.returncode == 0, output
+    assert "Traceback" not in output
+
+
+def _redis_up() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False

@@ -48,7 +48,9 @@ def _config(
         raise fail(f"--timeout-ms must be positive, got {timeout_ms:g}")
     if scan_logs and not scan:
         raise fail("--scan-logs needs --scan: the campaigns come from the scan output")
-    return ServiceConfig(p, state, db, timeout_ms / 1000.0, list(scan), list(sightings), list(scan_logs))
+    return ServiceConfig(
+        p, state, db, timeout_ms / 1000.0, list(scan), list(sightings), list(scan_logs), policy_path=policy
+    )
 
 
 def _run(app: object, host: str, port: int, what: str) -> None:
@@ -70,11 +72,39 @@ def serve(
     timeout_ms: Annotated[float, TimeoutOption] = 50.0,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8787,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes; more than one needs --state redis://... to share windows.")
+    ] = 1,
 ) -> None:
     """Run the online decision service (POST /v1/decide, Envoy ext_authz, /metrics, /healthz)."""
-    from distillguard.respond.service import create_app
+    from distillguard.respond.service import CONFIG_ENV, create_app
 
     cfg = _config(policy, state, db, scan, sightings, timeout_ms, scan_logs)
+    if workers < 1:
+        raise fail(f"--workers must be at least 1, got {workers}")
+    if workers > 1:
+        if not state.startswith(("redis://", "rediss://", "unix://")):
+            raise fail(
+                "--workers > 1 needs --state redis://...: in-process windows would be split across workers"
+            )
+        import os
+
+        import uvicorn
+
+        os.environ[CONFIG_ENV] = cfg.to_env()
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        err.print(
+            f"distillguard decision service on http://{host}:{port} ({workers} workers)", highlight=False
+        )
+        uvicorn.run(
+            "distillguard.respond.service:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
     try:
         app = create_app(cfg)
     except (WatchlistError, ValueError) as exc:

@@ -10,6 +10,7 @@ per-request lookup never touches the database. An action that needs approval is 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 import uuid
@@ -35,6 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
 STATUSES = ("active", "pending", "revoked")
+log = logging.getLogger("distillguard.respond")
 
 metadata = MetaData()
 enforcements_table = Table(
@@ -123,7 +125,25 @@ class EnforcementStore:
         self._lock = threading.Lock()
         self._by_id: dict[str, Enforcement] = {}
         self._index: dict[tuple[str, str], list[Enforcement]] = {}
+        self._stop = threading.Event()
+        self._refresher: threading.Thread | None = None
         self.reload()
+
+    def refresh_every(self, seconds: float) -> None:
+        """Re-read the database every ``seconds`` in a background thread, so that records ordered,
+        approved or revoked by other service instances (or workers) take effect here too."""
+        if self._refresher is not None or seconds <= 0:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(seconds):
+                try:
+                    self.reload()
+                except Exception:  # a database hiccup must not kill the refresher; the next tick retries
+                    log.exception("reloading enforcement records failed")
+
+        self._refresher = threading.Thread(target=loop, name="enforcement-refresh", daemon=True)
+        self._refresher.start()
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -195,5 +215,8 @@ class EnforcementStore:
             return [_from_row(r) for r in rows]
 
     def close(self) -> None:
-        """Release database connections."""
+        """Stop refreshing and release database connections."""
+        self._stop.set()
+        if self._refresher is not None:
+            self._refresher.join(timeout=5)
         self.engine.dispose()

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,7 +35,7 @@ from sqlalchemy import text
 from distillguard.respond.decision import DecideRequest, Decision, DecisionEngine, RequestError, fail_open
 from distillguard.respond.enforcement import EnforcementStore
 from distillguard.respond.metrics import Metrics
-from distillguard.respond.policy import Policy
+from distillguard.respond.policy import Policy, default_policy, load_policy
 from distillguard.respond.state import FailoverState, open_state
 from distillguard.respond.watchlist import Watchlist
 
@@ -51,6 +53,40 @@ class ServiceConfig:
     scan_dirs: list[Path] = field(default_factory=list)
     sightings: list[Path] = field(default_factory=list)
     scan_logs: list[Path] = field(default_factory=list)  # logs the scans read: learn all campaign templates
+    refresh_s: float = 5.0  # re-read enforcement records this often (other instances' orders)
+    policy_path: Path | None = None  # where ``policy`` came from; lets worker processes load it again
+
+    def to_env(self) -> str:
+        """This configuration as JSON, for worker processes (``from_env``)."""
+        return json.dumps(
+            {
+                "policy": str(self.policy_path) if self.policy_path else None,
+                "state": self.state_url,
+                "db": self.db_url,
+                "timeout_s": self.timeout_s,
+                "scan": [str(p) for p in self.scan_dirs],
+                "sightings": [str(p) for p in self.sightings],
+                "scan_logs": [str(p) for p in self.scan_logs],
+                "refresh_s": self.refresh_s,
+            }
+        )
+
+    @classmethod
+    def from_env(cls, text: str) -> ServiceConfig:
+        """The configuration ``to_env`` wrote."""
+        d = json.loads(text)
+        policy = load_policy(d["policy"]) if d["policy"] else default_policy()
+        return cls(
+            policy,
+            d["state"],
+            d["db"],
+            d["timeout_s"],
+            [Path(p) for p in d["scan"]],
+            [Path(p) for p in d["sightings"]],
+            [Path(p) for p in d["scan_logs"]],
+            d["refresh_s"],
+            Path(d["policy"]) if d["policy"] else None,
+        )
 
 
 def load_watchlist(cfg: ServiceConfig) -> Watchlist:
@@ -77,6 +113,7 @@ def build_engine(cfg: ServiceConfig, metrics: Metrics | None = None) -> Decision
     state = open_state(cfg.state_url, cfg.policy.window_s, on_change)
     metrics.set_backend(state.backend)
     store = EnforcementStore(cfg.db_url)
+    store.refresh_every(cfg.refresh_s)
     return DecisionEngine(cfg.policy, state, store, load_watchlist(cfg), metrics=metrics)
 
 
@@ -241,6 +278,14 @@ def create_app(cfg: ServiceConfig, engine: DecisionEngine | None = None) -> Fast
         return Response(m.render(), media_type="text/plain; version=0.0.4")
 
     return app
+
+
+CONFIG_ENV = "DISTILLGUARD_SERVE_CONFIG"
+
+
+def app_from_env() -> FastAPI:
+    """App factory for worker processes: the configuration travels in ``DISTILLGUARD_SERVE_CONFIG``."""
+    return create_app(ServiceConfig.from_env(os.environ[CONFIG_ENV]))
 
 
 def _readiness(engine: DecisionEngine) -> dict[str, str]:
