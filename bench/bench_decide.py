@@ -126,7 +126,7 @@ def _server_decide_seconds(url: str) -> tuple[float, float]:
     )
 
 
-def bench_latency(redis_url: str, rates: list[int], seconds: float) -> None:
+def bench_latency(redis_url: str, rates: list[int], seconds: float, workers: int) -> None:
     port = _free_port()
     db = os.path.join(tempfile.mkdtemp(prefix="dg-bench-"), "enf.db")
     cmd = [
@@ -144,6 +144,8 @@ def bench_latency(redis_url: str, rates: list[int], seconds: float) -> None:
         str(port),
         "--timeout-ms",
         "1000",
+        "--workers",
+        str(workers),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -166,7 +168,9 @@ def bench_latency(redis_url: str, rates: list[int], seconds: float) -> None:
             for m in _prompts(4000)
         ]
         asyncio.run(_load(url, 200, 2.0, bodies))  # warm up connections and code paths
-        print(f"decision latency, POST /v1/decide over loopback, Redis state ({redis_url}):")
+        print(
+            f"decision latency, POST /v1/decide over loopback, Redis state ({redis_url}), {workers} worker(s):"
+        )
         for rate in rates:
             s0, c0 = _server_decide_seconds(url)
             lat, errors, shed, elapsed = asyncio.run(_load(url, rate, seconds, bodies))
@@ -251,6 +255,7 @@ def main() -> None:
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     ap.add_argument("--rates", type=int, nargs="+", default=[1000, 5000])
     ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--workers", type=int, default=1, help="decision service worker processes")
     ap.add_argument("--throughput-n", type=int, default=3000)
     ap.add_argument("--skip", nargs="*", default=[], choices=["latency", "throughput", "memory"])
     args = ap.parse_args()
@@ -263,7 +268,7 @@ def main() -> None:
     if "memory" not in args.skip:
         bench_memory(args.redis)
     if "latency" not in args.skip:
-        bench_latency(args.redis, args.rates, args.seconds)
+        bench_latency(args.redis, args.rates, args.seconds, args.workers)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,6 +242,15 @@ class DecisionEngine:
         self.watchlist = watchlist or Watchlist()
         self.kernels = kernels or SignalKernels()
         self.metrics = metrics or Metrics()
+        # One thread decides: NumPy kernels and the Redis client hold the GIL for most of a decision,
+        # so more threads only add contention with the event loop.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decide")
+
+    def close(self) -> None:
+        """Stop the decision thread and release state and database connections."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.state.close()
+        self.store.close()
 
     def facts(self, req: DecideRequest, signals: Signals, counts: WindowCounts) -> dict[str, Any]:
         """Everything a policy condition may test about this request."""

@@ -73,8 +73,7 @@ def create_proxy_app(cfg: ProxyConfig) -> FastAPI:
         yield
         await client.aclose()
         recorder.close()
-        engine.state.close()
-        engine.store.close()
+        engine.close()
 
     app = FastAPI(title="distillguard proxy", lifespan=lifespan)
     app.state.engine = engine
