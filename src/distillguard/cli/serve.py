@@ -91,6 +91,15 @@ def serve(
 
         import uvicorn
 
+        from distillguard.respond.watchlist import Watchlist
+
+        try:  # fail here, with a clear message, rather than in every worker
+            for d in scan:
+                Watchlist.load(d)
+            for f in sightings:
+                Watchlist.load(sightings=f)
+        except WatchlistError as exc:
+            raise fail(str(exc)) from None
         os.environ[CONFIG_ENV] = cfg.to_env()
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         err.print(
