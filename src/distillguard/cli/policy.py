@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from distillguard.cli.common import QuietOption, err, fail, out, progress
 from distillguard.io.readers import ReadError
@@ -48,6 +48,7 @@ def test(
         Path | None, typer.Option(help="Ground-truth labels; default: labels.jsonl beside the first log.")
     ] = None,
     report: Annotated[Path | None, typer.Option("--out", help="Write the full report (JSON) here.")] = None,
+    top: Annotated[int, typer.Option(help="How many touched accounts to list (all are in --out).")] = 20,
     quiet: bool = QuietOption,
 ) -> None:
     """Replay logs through a policy: what would have happened to whom, and how many benign accounts."""
@@ -88,6 +89,31 @@ def test(
             f"{row['benign_accounts']:,}" if truth else "",
         )
     out.print(t)
+    touched = sorted(
+        ((a, o) for a, o in result.accounts.items() if o.touched),
+        key=lambda item: (-(item[1].decisions["deny"] + item[1].decisions["shape"]), item[0]),
+    )
+    if touched:
+        t = Table(
+            "account",
+            "label",
+            "requests",
+            "shaped",
+            "denied",
+            "actions",
+            title=f"accounts touched (top {top})",
+        )
+        for a, o in touched[:top]:
+            label = (truth or {}).get(a, "")
+            t.add_row(
+                a,
+                label,
+                f"{o.requests:,}",
+                f"{o.decisions['shape']:,}",
+                f"{o.decisions['deny']:,}",
+                ", ".join(sorted(o.actions)),
+            )
+        out.print(t)
     by_label = result.by_label()
     if truth:
         for label in ("benign", "attack"):
