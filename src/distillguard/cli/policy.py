@@ -95,7 +95,7 @@ def test(
     )
     if touched:
         t = Table(
-            "account",
+            Column("account", no_wrap=True),
             "label",
             "requests",
             "shaped",
