@@ -210,6 +210,12 @@ class RedisState:
         """Token bucket in one round trip."""
         return float(self._bucket(keys=[f"{self.prefix}tb:{key}"], args=[rate, burst, now]))
 
+    def reset_connections(self) -> None:
+        """Drop every pooled connection (the next command opens a fresh one)."""
+        # In-use connections are left alone: closing them under another thread breaks its command
+        # mid-flight; if their server is gone they fail and are dropped on their own.
+        self.client.connection_pool.disconnect(inuse_connections=False)
+
     def close(self) -> None:
         """Close the connection pool."""
         self.client.close()
@@ -236,13 +242,17 @@ class FailoverState:
     @property
     def backend(self) -> str:
         """The store now in use: ``redis`` or ``memory``."""
-        return "memory" if self._down_until > time.monotonic() else "redis"
+        return "memory" if self._down_until else "redis"
 
     def _failed(self, exc: Exception) -> None:
         with self._lock:
             self.failures += 1
-            was_up = self._down_until <= time.monotonic()
+            # A failed retry while already on the fallback is not a new outage: no second alert.
+            was_up = self._down_until == 0.0
             self._down_until = time.monotonic() + self.retry_s
+        # Pooled connections to a dead server would fail one by one after it comes back and flip us
+        # back to the fallback; drop them all so a retry always starts on fresh connections.
+        self.primary.reset_connections()
         if was_up:
             log.error("ALERT: Redis state unreachable (%s); failing over to in-process state", exc)
             if self.on_change:
@@ -254,12 +264,10 @@ class FailoverState:
 
     def record(self, account: str, now: float, extraction: bool) -> WindowCounts:
         """Count in Redis, or in process while Redis is away."""
-        import redis
-
         if self._use_primary():
             try:
                 counts = self.primary.record(account, now, extraction)
-            except (redis.RedisError, OSError) as exc:
+            except Exception as exc:  # fail open: any failure of the primary store means the fallback
                 self._failed(exc)
             else:
                 self._recovered()
@@ -268,12 +276,10 @@ class FailoverState:
 
     def take(self, key: str, rate: float, burst: float, now: float) -> float:
         """Token bucket in Redis, or in process while Redis is away."""
-        import redis
-
         if self._use_primary():
             try:
                 wait = self.primary.take(key, rate, burst, now)
-            except (redis.RedisError, OSError) as exc:
+            except Exception as exc:  # fail open, as above
                 self._failed(exc)
             else:
                 self._recovered()
