@@ -405,6 +405,8 @@ def test_serve_cli_with_two_workers_shares_redis_state_and_stops_cleanly(tmp_pat
         str(port),
         "--workers",
         "2",
+        "--timeout-ms",
+        "5000",  # this test is about shared state, not the deadline, on a busy machine
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -82,7 +82,10 @@ class StreamShaper:
         for choice in obj.get("choices") or []:
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
-            delta = choice.get("delta") or {}
+            delta = choice.get("delta")
+            if not isinstance(delta, dict):
+                # Attached, so that a summary released on the finishing chunk reaches the client.
+                delta = choice["delta"] = {}
             if isinstance(delta.get("content"), str):
                 self.content.append(delta["content"])
             field = next((f for f in REASONING_FIELDS if isinstance(delta.get(f), str)), None)
