@@ -29,10 +29,12 @@ from sqlalchemy import (
     Text,
     create_engine,
     insert,
+    inspect,
     select,
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 STATUSES = ("active", "pending", "revoked")
@@ -121,7 +123,12 @@ class EnforcementStore:
                 # An in-memory database lives in one connection: every thread must share it.
                 kwargs["poolclass"] = StaticPool
         self.engine: Engine = create_engine(url, **kwargs)
-        metadata.create_all(self.engine)
+        try:
+            metadata.create_all(self.engine)
+        except DBAPIError:
+            # Another process (a sibling worker) created the table between our check and our CREATE.
+            if not inspect(self.engine).has_table(enforcements_table.name):
+                raise
         self._lock = threading.Lock()
         self._by_id: dict[str, Enforcement] = {}
         self._index: dict[tuple[str, str], list[Enforcement]] = {}

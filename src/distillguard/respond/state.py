@@ -236,6 +236,7 @@ class FailoverState:
         self.retry_s = retry_s
         self.on_change = on_change
         self._down_until = 0.0
+        self._down_since = 0.0
         self._lock = threading.Lock()
         self.failures = 0
 
@@ -249,6 +250,8 @@ class FailoverState:
             self.failures += 1
             # A failed retry while already on the fallback is not a new outage: no second alert.
             was_up = self._down_until == 0.0
+            if was_up:
+                self._down_since = time.monotonic()
             self._down_until = time.monotonic() + self.retry_s
         # Pooled connections to a dead server would fail one by one after it comes back and flip us
         # back to the fallback; drop them all so a retry always starts on fresh connections.
@@ -265,32 +268,37 @@ class FailoverState:
     def record(self, account: str, now: float, extraction: bool) -> WindowCounts:
         """Count in Redis, or in process while Redis is away."""
         if self._use_primary():
+            started = time.monotonic()
             try:
                 counts = self.primary.record(account, now, extraction)
             except Exception as exc:  # fail open: any failure of the primary store means the fallback
                 self._failed(exc)
             else:
-                self._recovered()
+                self._recovered(started)
                 return counts
         return self.fallback.record(account, now, extraction)
 
     def take(self, key: str, rate: float, burst: float, now: float) -> float:
         """Token bucket in Redis, or in process while Redis is away."""
         if self._use_primary():
+            started = time.monotonic()
             try:
                 wait = self.primary.take(key, rate, burst, now)
             except Exception as exc:  # fail open, as above
                 self._failed(exc)
             else:
-                self._recovered()
+                self._recovered(started)
                 return wait
         return self.fallback.take(key, rate, burst, now)
 
-    def _recovered(self) -> None:
-        if self._down_until != 0.0:
+    def _recovered(self, started: float) -> None:
+        # Only a command sent after the outage began proves Redis is back; one that was in flight
+        # when it began may still succeed and must not flip the state back.
+        if self._down_until != 0.0 and started > self._down_since:
             with self._lock:
-                back = self._down_until != 0.0
-                self._down_until = 0.0
+                back = self._down_until != 0.0 and started > self._down_since
+                if back:
+                    self._down_until = 0.0
             if back:
                 log.warning("Redis state reachable again; back on Redis")
                 if self.on_change:
