@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -102,6 +102,7 @@ def test_duplicate_rule_ids_are_refused() -> None:
         parse_policy(doc)
 
 
+@settings(deadline=None)
 @given(n=st.integers(1, 10_000), unit=st.sampled_from(["s", "m", "h", "d", "w"]))
 def test_durations_in_every_unit(n: int, unit: str) -> None:
     assert (
@@ -119,6 +120,7 @@ OPS = {
 }
 
 
+@settings(deadline=None)
 @given(
     op=st.sampled_from(sorted(OPS)),
     bound=st.integers(-1000, 1000),

@@ -66,6 +66,7 @@ EVENTS = st.lists(
 )
 
 
+@settings(deadline=None)
 @given(events=EVENTS)
 def test_memory_window_matches_the_reference(events: list[tuple[str, float, bool]]) -> None:
     state, ref = MemoryState(window_s=60, buckets=8), Reference(60, 8)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from distillguard.respond.decision import DecideRequest, RequestError
@@ -25,6 +25,7 @@ MESSAGE = st.fixed_dictionaries(
 )
 
 
+@settings(deadline=None)
 @given(body=JSON | st.dictionaries(st.sampled_from(["account_id", "messages", "ip", "params", "ts"]), JSON))
 def test_any_json_is_either_a_request_or_a_named_error(body: Any) -> None:
     try:
@@ -46,6 +47,7 @@ def test_any_json_is_either_a_request_or_a_named_error(body: Any) -> None:
         assert req.account_id and req.messages
 
 
+@settings(deadline=None)
 @given(account=st.text(min_size=1, max_size=20), messages=st.lists(MESSAGE, min_size=1, max_size=5))
 def test_valid_requests_keep_their_text(account: str, messages: list[dict[str, str]]) -> None:
     req = DecideRequest.from_json({"account_id": account, "messages": messages})
@@ -67,6 +69,7 @@ def _chunks(reasoning: list[str], content: list[str]) -> list[dict[str, Any]]:
 PIECES = st.lists(st.text(min_size=1, max_size=30), max_size=8)
 
 
+@settings(deadline=None)
 @given(reasoning=PIECES, content=PIECES, mode=st.sampled_from(["full", "withhold", "summarise"]))
 def test_stream_shaping_keeps_content_and_shapes_only_reasoning(
     reasoning: list[str], content: list[str], mode: str
@@ -86,6 +89,7 @@ def test_stream_shaping_keeps_content_and_shapes_only_reasoning(
     assert "".join(shaper.reasoning) == "".join(reasoning) and shaper.finish_reason == "stop"
 
 
+@settings(deadline=None)
 @given(text=st.text(max_size=300), mode=st.sampled_from(["withhold", "summarise"]))
 def test_whole_message_shaping(text: str, mode: str) -> None:
     message = {"role": "assistant", "content": "answer", "reasoning": text}
