@@ -35,6 +35,10 @@ def _register() -> None:
 
     for module in (scan, evaluate, simulate, validate, convert):
         module.register(app)
+    from distillguard.cli import policy, serve
+
+    for module in (policy, serve):
+        module.register(app)
     share.register(app)
 
 

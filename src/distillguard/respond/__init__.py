@@ -1,0 +1,1 @@
+"""Response: policies, the online decision service and gateway integrations (docs/respond.md)."""
