@@ -6,6 +6,7 @@ The same Ibis expressions run on either; only the connection differs.
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Any
 
 ENGINES = ("duckdb", "pyspark")
@@ -18,6 +19,14 @@ def connect(engine: str = "duckdb", **options: Any) -> Any:
     if engine == "duckdb":
         # A bounded memory budget makes DuckDB spill large joins to disk instead of growing without limit.
         options.setdefault("memory_limit", os.environ.get("DISTILLGUARD_DUCKDB_MEMORY", "3GB"))
+        # DuckDB spills to ``.tmp`` in the working directory unless told otherwise: keep spill files
+        # out of the user's project (and out of version control) in the system's temporary directory.
+        options.setdefault(
+            "temp_directory",
+            os.environ.get(
+                "DISTILLGUARD_DUCKDB_TEMP", os.path.join(tempfile.gettempdir(), "distillguard-duckdb")
+            ),
+        )
         return ibis.duckdb.connect(**options)
     if engine == "pyspark":
         try:
