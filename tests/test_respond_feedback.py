@@ -31,24 +31,11 @@ POLICY = {
 
 
 @pytest.fixture(scope="module")
-def scanned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def scanned(tmp_path_factory: pytest.TempPathFactory, small_mixed: Path) -> Path:
     d = tmp_path_factory.mktemp("loop")
+    for name in ("requests.parquet", "accounts.parquet", "labels.jsonl"):
+        (d / name).symlink_to(small_mixed / name)
     runner = CliRunner()
-    sim = [
-        "simulate",
-        "--scenario",
-        "mixed",
-        "--days",
-        "1",
-        "--scale",
-        "0.05",
-        "--seed",
-        "1",
-        "--out",
-        str(d),
-        "--quiet",
-    ]
-    assert runner.invoke(cli, sim).exit_code == 0
     result = runner.invoke(cli, ["scan", str(d), "--out", str(d / "scan"), "--quiet"])
     assert result.exit_code == 0, result.output
     return d

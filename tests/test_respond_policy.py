@@ -26,25 +26,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def sim_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sim")
-    args = [
-        "simulate",
-        "--scenario",
-        "mixed",
-        "--days",
-        "1",
-        "--scale",
-        "0.05",
-        "--seed",
-        "1",
-        "--out",
-        str(out),
-        "--quiet",
-    ]
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
-    return out
+def sim_small(small_mixed: Path) -> Path:
+    return small_mixed
 
 
 def _policy(**rule: object) -> dict:

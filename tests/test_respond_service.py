@@ -17,9 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy
 import yaml
-from typer.testing import CliRunner
 
-from distillguard.cli import app as cli
 from distillguard.io.records import records_to_batch
 from distillguard.kernels.intent import intent_scores
 from distillguard.kernels.templates import template_keys
@@ -76,24 +74,8 @@ def _config(tmp: Path, db: str | None = None, **kw: object) -> ServiceConfig:
 
 
 @pytest.fixture(scope="module")
-def sample_messages(tmp_path_factory: pytest.TempPathFactory) -> list[list[dict[str, str]]]:
-    out = tmp_path_factory.mktemp("sim")
-    args = [
-        "simulate",
-        "--scenario",
-        "mixed",
-        "--days",
-        "1",
-        "--scale",
-        "0.05",
-        "--seed",
-        "2",
-        "--out",
-        str(out),
-        "--quiet",
-    ]
-    assert CliRunner().invoke(cli, args).exit_code == 0
-    table = pq.read_table(out / "requests.parquet", columns=["messages"])
+def sample_messages(small_mixed: Path) -> list[list[dict[str, str]]]:
+    table = pq.read_table(small_mixed / "requests.parquet", columns=["messages"])
     # A spread of real simulated requests: every 97th, which mixes personas and attack tactics.
     return [m for i, m in enumerate(table.column("messages").to_pylist()) if i % 97 == 0][:60]
 
