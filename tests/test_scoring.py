@@ -208,3 +208,17 @@ def test_vectorised_pooling_matches_one_group_at_a_time() -> None:
         one = test.pooled(g)
         for k in BODY_FEATURES:
             assert many.loc[i, k] == pytest.approx(one[k], rel=1e-9, abs=1e-12), (i, k)
+
+
+def test_loose_bodies_are_corrected_for_how_many_were_tested() -> None:
+    agg = _aggregates(3_000, seed=10)
+    agg.loc[:7, "n_extract"] = (agg.loc[:7, "n"] * 0.5).astype(int)
+    team = list(agg["account_id"][:8])
+    test = BodyTest(agg, draws=1000, random_state=0, reference=set(agg["account_id"][8:]))
+    alone = test.test({"team": team}, single_kind={"team"}).set_index("cluster_id")["p_body"]
+    rng = np.random.default_rng(11)
+    others = {f"g{i}": list(rng.choice(agg["account_id"][8:], size=8, replace=False)) for i in range(9)}
+    among = test.test({"team": team, **others}, single_kind={"team", *others}).set_index("cluster_id")[
+        "p_body"
+    ]
+    assert among["team"] == pytest.approx(min(1.0, alone["team"] * 10))

@@ -176,9 +176,14 @@ class BodyTest:
 
         Clusters in ``single_kind`` are tied by one kind of link only, which benign accounts also
         share (a public benchmark's prompts, an agent framework's system prompt): such a body must
-        also be unusual in its share of extraction prompts, or it is not reported.
+        also be unusual in its share of extraction prompts, and its p-value is multiplied by the
+        number of such bodies tested.
         """
         single_kind = single_kind or set()
+        # Loose bodies are many (every template shared by a few accounts makes one) and homogeneous by
+        # construction, so their tests are corrected for how many were run (Bonferroni): a benign team
+        # of four that shares a synthetic-data template is, among fifty such bodies, not unusual.
+        n_loose = max(1, sum(1 for c in clusters if c in single_kind and len(clusters[c]) >= 2))
         rng = np.random.default_rng(self.random_state)
         pool = (
             np.array([self.index[a] for a in self.reference if a in self.index])
@@ -220,7 +225,7 @@ class BodyTest:
                 strong = [k for k in self.features if tails[k][i] <= 0.01]
                 pooled = float(pvals[i])
                 content = float(tails["extract_share"][i]) if "extract_share" in tails else 1.0
-                p = max(pooled, content) if cid in single_kind else pooled
+                p = min(1.0, max(pooled, content) * n_loose) if cid in single_kind else pooled
                 rows.append(
                     {
                         "cluster_id": cid,
