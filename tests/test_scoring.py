@@ -96,6 +96,7 @@ def _aggregates(n: int, seed: int, extract: np.ndarray | None = None) -> pd.Data
         "n_refused": rng.binomial(reqs, 0.01),
         "n_new_model": rng.binomial(reqs, 0.05),
         "distinct_ips": rng.integers(1, 4, n),
+        "hours_of_day": rng.integers(1, 25, n),
         "top_template": rng.integers(0, 10_000, n),
         "top_template_n": (reqs * rng.uniform(0.05, 0.3, n)).astype(int),
         "top_param": rng.integers(0, 50, n),

@@ -40,7 +40,11 @@ BODY_FEATURES: dict[str, tuple[int, str]] = {
     "new_model_share": (+1, "behaviour"),
     "system_top_share": (+1, "templates"),
     "ips_per_request": (+1, "behaviour"),
+    # Share of members active in most hours of the day. Unlike the pooled hour histogram, which one
+    # busy bot in a random group dominates, this counts accounts: a pool's members all run day and night.
+    "round_the_clock_members": (+1, "behaviour"),
 }
+ROUND_THE_CLOCK_HOURS = 18
 
 
 def account_aggregates(r: ir.Table, new_model: str | None = None) -> ir.Table:
@@ -54,6 +58,7 @@ def account_aggregates(r: ir.Table, new_model: str | None = None) -> ir.Table:
         n_refused=_.is_refused.sum(),
         n_new_model=(_.model == (new_model or "")).cast("int64").sum(),
         distinct_ips=_.ip.nunique(),
+        hours_of_day=_.hod.nunique(),
         **hod,
     )
     tmpl = r.group_by(["account_id", "template_id"]).aggregate(c=_.count())
@@ -114,6 +119,7 @@ class BodyTest:
         self.s_code = pd.factorize(a["top_system"])[0]
         self.s_n = np.where(a["top_system"].to_numpy() == 0, 0.0, a["top_system_n"].to_numpy(float))
         self.ips = a["distinct_ips"].to_numpy(float)
+        self.busy = (a["hours_of_day"].to_numpy(float) >= ROUND_THE_CLOCK_HOURS).astype(float)
 
     def pooled(self, members: np.ndarray) -> dict[str, float]:
         """Pooled features of a group of account positions."""
@@ -135,6 +141,7 @@ class BodyTest:
             "new_model_share": self.counts["n_new_model"][members].sum() / n,
             "system_top_share": np.bincount(self.s_code[members], weights=self.s_n[members]).max() / n,
             "ips_per_request": self.ips[members].sum() / n,
+            "round_the_clock_members": float(self.busy[members].mean()),
         }
 
     def pooled_many(self, groups: np.ndarray) -> pd.DataFrame:
@@ -165,6 +172,7 @@ class BodyTest:
                 "new_model_share": self.counts["n_new_model"][idx].sum(axis=1) / safe,
                 "system_top_share": _top_sums(self.s_code, self.s_n, idx) / safe,
                 "ips_per_request": self.ips[idx].sum(axis=1) / safe,
+                "round_the_clock_members": self.busy[idx].mean(axis=1),
             }
             block = pd.DataFrame(frame)
             block[n <= 0] = 0.0

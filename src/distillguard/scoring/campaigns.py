@@ -46,6 +46,7 @@ REASON_TACTICS = {
     "cluster_system_top_share": "templated_persona",
     "cluster_template_top_share": "templated_persona",
     "cluster_tool_share": "agentic_harvest",
+    "cluster_round_the_clock_members": "round_the_clock_harvest",
 }
 # An extraction family is a campaign tactic when it is at least this share of the campaign's
 # requests, and this many times its share of all traffic (the classifier has a base rate).
