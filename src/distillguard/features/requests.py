@@ -36,6 +36,7 @@ KEYS_FILE = "template_keys.parquet"
 EXAMPLES_FILE = "template_examples.parquet"
 EXAMPLE_CHARS = 240
 MAX_EXAMPLES = 200_000  # bounds memory on logs with millions of distinct prompts
+MAX_SINGLETONS = 5_000_000  # ids seen once, remembered so that a second sighting records an example
 
 
 @dataclass
@@ -127,13 +128,26 @@ def _system_ids(request_id: pa.ChunkedArray, keys: pa.Table) -> pa.Array:
     return pa.array([lookup.get(r, 0) for r in request_id.to_pylist()], pa.int64())
 
 
-def _new_examples(batch: pa.RecordBatch, ids: pa.Array, seen: dict[int, tuple[str, str]]) -> None:
-    """Record a normalised example of every template id not seen before (bounded)."""
+def _new_examples(
+    batch: pa.RecordBatch, ids: pa.Array, seen: dict[int, tuple[str, str]], once: set[int]
+) -> None:
+    """Record a normalised example of every template id on its second sighting (bounded).
+
+    A template is text that repeats: most chat prompts occur once, and normalising each of them
+    would cost more than the rest of the pass, so an id is only remembered on its first sighting.
+    """
     if len(seen) >= MAX_EXAMPLES:
         return
     values = np.asarray(ids.to_numpy(zero_copy_only=False))
-    uniq, first = np.unique(values, return_index=True)
-    fresh = [int(i) for u, i in zip(uniq.tolist(), first.tolist(), strict=True) if u not in seen and u != 0]
+    uniq, first, counts = np.unique(values, return_index=True, return_counts=True)
+    fresh = []
+    for u, i, c in zip(uniq.tolist(), first.tolist(), counts.tolist(), strict=True):
+        if u == 0 or u in seen:
+            continue
+        if c >= 2 or u in once:
+            fresh.append(int(i))
+        elif len(once) < MAX_SINGLETONS:
+            once.add(u)
     if not fresh:
         return
     messages = batch.column("messages").take(pa.array(fresh)).to_pylist()
@@ -173,6 +187,7 @@ def stage_requests(
     classifier = default_classifier()
     issues: list[Issue] = []
     examples: dict[int, tuple[str, str]] = {}
+    singletons: set[int] = set()
     total = 0
     feat_writer: pq.ParquetWriter | None = None
     keys_writer: pq.ParquetWriter | None = None
@@ -183,7 +198,7 @@ def stage_requests(
                 if result.batch.num_rows == 0:
                     continue
                 feats, keys = request_features(result.batch, classifier)
-                _new_examples(result.batch, feats["template_id"].combine_chunks(), examples)
+                _new_examples(result.batch, feats["template_id"].combine_chunks(), examples, singletons)
                 if feat_writer is None:
                     feat_writer = pq.ParquetWriter(features_path, feats.schema, compression="zstd")
                     keys_writer = pq.ParquetWriter(keys_path, keys.schema, compression="zstd")
