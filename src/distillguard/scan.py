@@ -156,10 +156,10 @@ def detect(
     suspect = set(first.table.loc[first.table["p_account"] <= cfg.weak_member_p, "account_id"])
     groups = corroborated_clusters(members, edges, suspect=suspect)
     reference -= {a for accts in groups.values() if len(accts) >= 3 for a in accts}
-    # Clusters tied by one kind of link only are tested too, under a stricter rule (BodyTest.test):
-    # with no payment or network data (an aggregator's view) templates may be the only tie there is.
-    # A cluster's accounts tied by one kind only form a second, looser body of the same cluster
-    # (``<cluster>+``), judged under that rule; each account takes the stronger of its bodies.
+    # A cluster's accounts tied by one kind of link only form a second, looser body (``<cluster>+``,
+    # or the cluster's own id when it has no corroborated one), judged under a stricter rule
+    # (BodyTest.test): with no payment or network data, an aggregator's view, templates may be the
+    # only tie there is. Each account takes the stronger of its bodies.
     single = {
         (f"{c}+" if c in groups else c): accts
         for c, accts in corroborated_clusters(
@@ -225,8 +225,7 @@ def distribution_evidence(
     """
     from distillguard.features.distribution import cluster_null_calibration
 
-    alpha = cfg.fpr * (1.0 - cfg.scoring().account_share)
-    flagged = bodies[bodies["p_body"] <= alpha]
+    flagged = bodies[bodies["p_body"] <= cfg.scoring().body_alpha]
     ref = reference & set(samples["account_id"])
     out = bodies.assign(mmd2=float("nan"), p_distribution=float("nan"))
     if flagged.empty or len(ref) < 20:
@@ -239,15 +238,12 @@ def distribution_evidence(
         random_state=cfg.seed,
     )
     found = tested.set_index("cluster_id")
-    for i, row in out.iterrows():
-        if row["cluster_id"] in found.index:
-            hit = found.loc[row["cluster_id"]]
-            out.at[i, "mmd2"] = float(hit["mmd2"])
-            out.at[i, "p_distribution"] = float(hit["tail_p_value"])
-            if float(hit["tail_p_value"]) <= 0.01:
-                out.at[i, "body_reasons"] = ";".join(
-                    x for x in (row["body_reasons"], "off_distribution") if x
-                )
+    out["mmd2"] = out["cluster_id"].map(found["mmd2"]).astype(float)
+    out["p_distribution"] = out["cluster_id"].map(found["tail_p_value"]).astype(float)
+    off = out["p_distribution"] <= 0.01
+    out.loc[off, "body_reasons"] = [
+        ";".join(x for x in (r, "off_distribution") if x) for r in out.loc[off, "body_reasons"]
+    ]
     return out
 
 

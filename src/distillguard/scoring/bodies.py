@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from ibis import _
 
-from distillguard.scoring.risk import tail_extrapolated_p
+from distillguard.scoring.risk import null_p, tail_extrapolated_p
 
 HOURS = 24
 BODY_COLUMNS = ["cluster_id", "body_score", "p_body", "p_pooled", "p_content", "loose", "body_reasons"]
@@ -121,36 +121,15 @@ class BodyTest:
         self.ips = a["distinct_ips"].to_numpy(float)
         self.busy = (a["hours_of_day"].to_numpy(float) >= ROUND_THE_CLOCK_HOURS).astype(float)
 
-    def pooled(self, members: np.ndarray) -> dict[str, float]:
-        """Pooled features of a group of account positions."""
-        n = self.n[members].sum()
-        if n <= 0:
-            return dict.fromkeys(BODY_FEATURES, 0.0)
-        hist = self.hod[members].sum(axis=0)
-        p = hist[hist > 0] / hist.sum()
-        t = np.bincount(self.t_code[members], weights=self.t_n[members]).max()
-        pr = np.bincount(self.p_code[members], weights=self.p_n[members]).max()
-        return {
-            "extract_share": self.counts["n_extract"][members].sum() / n,
-            "single_turn_share": self.counts["n_single"][members].sum() / n,
-            "tool_share": self.counts["n_tool"][members].sum() / n,
-            "refusal_share": self.counts["n_refused"][members].sum() / n,
-            "template_top_share": t / n,
-            "param_top_share": pr / n,
-            "hour_entropy": float(-(p * np.log(p)).sum()),
-            "new_model_share": self.counts["n_new_model"][members].sum() / n,
-            "system_top_share": np.bincount(self.s_code[members], weights=self.s_n[members]).max() / n,
-            "ips_per_request": self.ips[members].sum() / n,
-            "round_the_clock_members": float(self.busy[members].mean()),
-        }
-
     def pooled_many(self, groups: np.ndarray) -> pd.DataFrame:
         """Pooled features of many groups of one size at once (rows of ``groups``: account positions).
 
-        The same numbers as :meth:`pooled` row by row, computed in chunks of whole arrays so that
-        thousands of random groups cost a few vectorised passes instead of a Python loop.
+        Computed in chunks of whole arrays, so that thousands of random groups cost a few vectorised
+        passes instead of a Python loop; a group with no traffic pools to zeros.
         """
         d, size = groups.shape
+        if size == 0:
+            return pd.DataFrame(0.0, index=range(d), columns=list(BODY_FEATURES))
         chunk = max(1, 2_000_000 // max(size, 1))
         parts = []
         for start in range(0, d, chunk):
@@ -221,14 +200,19 @@ class BodyTest:
                 continue
             draws = np.stack([rng.choice(pool, size=size, replace=False) for _ in range(self.draws)])
             null = self.pooled_many(draws)
-            null_scores = self._score(null, null, self.features)
-            null_sorted = np.sort(null_scores)
-            observed = pd.DataFrame(
-                [self.pooled(np.array([self.index[a] for a in clusters[c] if a in self.index])) for c in cids]
+            null_sorted = np.sort(_score(self._tails(null, null, self.features), len(null)))
+            observed = pd.concat(
+                [
+                    self.pooled_many(
+                        np.array([[self.index[a] for a in clusters[c] if a in self.index]], dtype=int)
+                    )
+                    for c in cids
+                ],
+                ignore_index=True,
             )
-            scores = self._score(observed, null, self.features)
-            pvals = tail_extrapolated_p(null_sorted, scores, beyond_only=True)
             tails = self._tails(observed, null, self.features)
+            scores = _score(tails, len(observed))
+            pvals = tail_extrapolated_p(null_sorted, scores, beyond_only=True)
             for i, cid in enumerate(cids):
                 strong = [k for k in self.features if tails[k][i] <= 0.01]
                 pooled = float(pvals[i])
@@ -259,21 +243,18 @@ class BodyTest:
             d = BODY_FEATURES[k][0]
             ref = np.sort(null[k].to_numpy() * d)
             x = frame[k].to_numpy() * d
-            at_least = len(ref) - np.searchsorted(ref, x, side="left")
-            empirical = (at_least + 1) / (len(ref) + 1)
             # Past the largest random group the empirical tail has no resolution left (1/draws): a
             # 300-account body that is 60% extraction prompts, where random bodies of 300 never pass
             # 10%, is far stronger evidence than "beyond all draws". An exponential fit to the null's
             # top decile extrapolates; where that decile is degenerate (a share that is almost always
             # zero) there is no tail to fit and the empirical value stands.
             top = ref[-max(5, len(ref) // 10) :]
-            if len(np.unique(top)) >= 5:
-                modelled = tail_extrapolated_p(ref, x, beyond_only=True)
-                empirical = np.maximum(np.minimum(empirical, modelled), MIN_FEATURE_P)
-            out[k] = empirical
+            fitted = len(np.unique(top)) >= 5
+            p = tail_extrapolated_p(ref, x, beyond_only=True) if fitted else null_p(ref, x)
+            out[k] = np.maximum(p, MIN_FEATURE_P)
         return out
 
-    @classmethod
-    def _score(cls, frame: pd.DataFrame, null: pd.DataFrame, features: list[str]) -> np.ndarray:
-        tails = cls._tails(frame, null, features)
-        return sum((-np.log10(t) for t in tails.values()), np.zeros(len(frame)))
+
+def _score(tails: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Each of ``n`` bodies' score: the sum of its pooled features' ``-log10`` tail probabilities."""
+    return sum((-np.log10(t) for t in tails.values()), np.zeros(n))

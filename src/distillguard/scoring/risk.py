@@ -86,6 +86,16 @@ class ScoringConfig:
     account_share: float = 0.2
     max_outlier_share: float = 0.01  # at most this share of the reference is set aside as outliers
 
+    @property
+    def account_alpha(self) -> float:
+        """The level the per-account test is flagged at (its share of the budget)."""
+        return self.fpr * self.account_share
+
+    @property
+    def body_alpha(self) -> float:
+        """The level a cluster body is flagged at (the rest of the budget)."""
+        return self.fpr * (1.0 - self.account_share)
+
     def active_features(self, columns: pd.Index) -> list[Feature]:
         """The features present in the data and not switched off."""
         return [f for f in self.features if f.name in columns and f.family not in self.disabled_families]
@@ -240,14 +250,13 @@ def score_accounts(
     # volume, duty cycle and clients together, so a null that assumed the groups independent would
     # flag them; the empirical distribution keeps those ties.
     ref_scores = np.sort(pd.Series(score, index=features.index).loc[ref.index].to_numpy())
-    alpha_account = cfg.fpr * cfg.account_share
-    ref_scores = trim_outliers(ref_scores, alpha_account, cfg.tail_fraction, cfg.max_outlier_share)
+    ref_scores = trim_outliers(ref_scores, cfg.account_alpha, cfg.tail_fraction, cfg.max_outlier_share)
     # Inside the reference's range the conformal rank is exact; the exponential tail model only
     # speaks past the reference's largest score, where the rank has no resolution left. A model fitted
     # inside the range would hand the most extreme legitimate service (always a hard negative: a
     # benchmark harness, a batch job) a p-value below 1/N on a shape assumption alone.
     p_account = tail_extrapolated_p(ref_scores, score, cfg.tail_fraction, beyond_only=True)
-    threshold = _score_at_p(ref_scores, alpha_account, cfg.tail_fraction)
+    threshold = _score_at_p(ref_scores, cfg.account_alpha, cfg.tail_fraction)
 
     membership = clusters.set_index("account_id").reindex(features.index)
     cluster_ids = membership["cluster_id"].fillna("").to_numpy()
@@ -276,7 +285,7 @@ def score_accounts(
     reasons = []
     for i in range(len(features)):
         codes = _reasons(p.iloc[i], cfg) if p_account[i] <= 0.05 else []
-        if p_body[i] <= cfg.fpr * (1.0 - cfg.account_share):
+        if p_body[i] <= cfg.body_alpha:
             codes = sorted(set(codes) | {f"cluster_{c}" for c in body_reasons.get(cluster_ids[i], [])})
             codes.append("linked_cluster")
         reasons.append(";".join(codes))
