@@ -1,18 +1,24 @@
 """Benchmark the online decision service: added latency at a fixed request rate, throughput per core,
 and memory per million tracked accounts.
 
-1. Latency: starts ``distillguard serve --state redis://...`` as a child process on a free loopback
-   port (Redis state, SQLite enforcement, the shipped policy), then sends ``POST /v1/decide`` at a
-   fixed open-loop rate (default 1,000 and 5,000 requests/s) for ``--seconds`` each, with real
-   prompts from the packaged corpora over 10,000 accounts. Reports the achieved rate and the
-   client-observed p50/p99 round trip, plus the server's own decide time (its /metrics histogram).
-   The load is bounded in count (rate x seconds) and time, and targets 127.0.0.1 only.
-2. Throughput per core: ``DecisionEngine.decide`` in one thread with Redis state, CPU time per call.
+1. Latency: starts ``distillguard serve --state redis://... --workers N`` as a child process on a
+   free loopback port (Redis state, SQLite enforcement, the shipped policy), for each N of
+   ``--workers`` (default 1 and 2), then sends ``POST /v1/decide`` at a fixed open-loop rate
+   (default 1,000 and 5,000 requests/s) for ``--seconds`` each, with real prompts from the packaged
+   corpora over 10,000 accounts. Reports the achieved rate and the client-observed p50/p99 round
+   trip, plus the server's own decide time (its /metrics histogram). The load is bounded in count
+   (rate x seconds) and time, and targets 127.0.0.1 only. The service caches nothing per text, so
+   a prompt sent twice costs what a new one does.
+2. Throughput per core: ``DecisionEngine.decide_many`` in one thread with Redis state, in batches
+   of 1, 8 and 32 requests (the service's micro-batches), CPU time per decision.
 3. Memory per million tracked accounts: in-process window state (RSS growth while tracking 1M
    accounts) and Redis (used_memory growth for 20,000 accounts, scaled to 1M; keys removed after).
 
-    python bench/bench_decide.py                      # 1k and 5k req/s, 5 s each
-    python bench/bench_decide.py --rates 1000 --seconds 3 --redis redis://127.0.0.1:6379/0
+The load generator runs on the same machine as the service and Redis, so on a small machine it
+takes CPU from them: compare figures from one run, and read them with ``nproc`` in mind.
+
+    python bench/bench_decide.py                      # 1 and 2 workers; 1k and 5k req/s, 5 s each
+    python bench/bench_decide.py --rates 1000 --seconds 3 --workers 1 --redis redis://127.0.0.1:6379/0
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from typing import Any
 
 import httpx
 import numpy as np
@@ -41,9 +48,10 @@ from distillguard.simulate.corpora import load_corpora
 
 
 def _prompts(n: int, seed: int = 0) -> list[list[dict[str, str]]]:
+    """``n`` requests: real corpus prompts, each under one of three system prompts (or none)."""
     rng = random.Random(seed)
     c = load_corpora()
-    pool = [p.text for name in sorted(c.prompts) for p in c.prompts[name]][:50_000]
+    pool = [p.text for name in sorted(c.prompts) for p in c.prompts[name]]
     systems = ["You are a helpful assistant.", "You are a careful math tutor. Think step by step.", ""]
     out = []
     for _ in range(n):
@@ -132,6 +140,17 @@ def _server_decide_seconds(url: str) -> tuple[float, float]:
     )
 
 
+def _run_loop(coro: Any) -> Any:
+    # uvloop when installed: the load generator then needs about half the CPU per request, which on
+    # a small machine is CPU the service under test gets back.
+    try:
+        import uvloop
+
+        return uvloop.run(coro)
+    except ImportError:
+        return asyncio.run(coro)
+
+
 def bench_latency(redis_url: str, rates: list[int], seconds: float, workers: int) -> None:
     port = _free_port()
     db = os.path.join(tempfile.mkdtemp(prefix="dg-bench-"), "enf.db")
@@ -171,15 +190,15 @@ def bench_latency(redis_url: str, rates: list[int], seconds: float, workers: int
         rng = random.Random(1)
         bodies = [
             orjson.dumps({"account_id": f"acct_bench_{rng.randrange(10_000)}", "messages": m})
-            for m in _prompts(4000)
+            for m in _prompts(max(int(max(rates) * seconds), 1000))
         ]
-        asyncio.run(_load(port, 200, 2.0, bodies))  # warm up connections and code paths
+        _run_loop(_load(port, 200, 2.0, bodies))  # warm up connections and code paths
         print(
             f"decision latency, POST /v1/decide over loopback, Redis state ({redis_url}), {workers} worker(s):"
         )
         for rate in rates:
             s0, c0 = _server_decide_seconds(url)
-            lat, errors, shed, elapsed = asyncio.run(_load(port, rate, seconds, bodies))
+            lat, errors, shed, elapsed = _run_loop(_load(port, rate, seconds, bodies))
             s1, c1 = _server_decide_seconds(url)
             p50, p99 = _quantiles(lat)
             server_ms = (s1 - s0) / max(c1 - c0, 1) * 1e3
@@ -203,16 +222,19 @@ def bench_throughput(redis_url: str, n: int) -> None:
     engine = DecisionEngine(default_policy(), state, EnforcementStore("sqlite://"))
     prompts = _prompts(n, seed=2)
     reqs = [DecideRequest(f"acct_{i % 5000}", m) for i, m in enumerate(prompts)]
-    for r in reqs[:200]:
-        engine.decide(r)
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    for r in reqs:
-        engine.decide(r)
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
+    engine.decide_many(reqs[:200])
     print(
-        f"throughput per core, DecisionEngine.decide with Redis state, {n:,} decisions: "
-        f"{n / cpu:,.0f} decisions per CPU-second ({cpu / n * 1e6:,.0f} µs CPU, {wall / n * 1e6:,.0f} µs wall each)"
+        f"throughput per core, DecisionEngine.decide_many with Redis state, {n:,} decisions per batch size:"
     )
+    for size in (1, 8, 32):
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        for i in range(0, n, size):
+            engine.decide_many(reqs[i : i + size])
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
+        print(
+            f"  batches of {size:>2}: {n / cpu:,.0f} decisions per CPU-second "
+            f"({cpu / n * 1e6:,.0f} µs CPU, {wall / n * 1e6:,.0f} µs wall each)"
+        )
     for key in state.client.scan_iter(f"{prefix}*", count=1000):
         state.client.delete(key)
     state.close()
@@ -261,7 +283,9 @@ def main() -> None:
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     ap.add_argument("--rates", type=int, nargs="+", default=[1000, 5000])
     ap.add_argument("--seconds", type=float, default=5.0)
-    ap.add_argument("--workers", type=int, default=1, help="decision service worker processes")
+    ap.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="decision service worker processes (each run)"
+    )
     ap.add_argument("--throughput-n", type=int, default=3000)
     ap.add_argument("--skip", nargs="*", default=[], choices=["latency", "throughput", "memory"])
     args = ap.parse_args()
@@ -274,7 +298,8 @@ def main() -> None:
     if "memory" not in args.skip:
         bench_memory(args.redis)
     if "latency" not in args.skip:
-        bench_latency(args.redis, args.rates, args.seconds, args.workers)
+        for workers in args.workers:
+            bench_latency(args.redis, args.rates, args.seconds, workers)
 
 
 if __name__ == "__main__":

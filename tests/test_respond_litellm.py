@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,3 +125,128 @@ def test_unreachable_service_fails_open() -> None:
         guard.async_pre_call_hook(UserAPIKeyAuth(team_id="t"), DualCache(), _data(), "completion")
     )
     assert data["messages"] == _data()["messages"]
+
+
+LITELLM_CLI = Path(sys.executable).parent / "litellm"
+PROXY_POLICY = {
+    "name": "llm-proxy",
+    "version": 1,
+    "rules": [
+        {"id": "withhold", "when": {"campaign": "cmp_w"}, "then": ["withhold_reasoning"]},
+        {"id": "block", "when": {"campaign": "cmp_b"}, "then": ["block_account"]},
+    ],
+}
+
+
+def _write_scan(scan: Path, campaign: str | None) -> None:
+    # LiteLLM calls its master key's holder "default_user_id": the account our guardrail reports.
+    row = f"default_user_id,0.9999,1,k1,{campaign},linked_cluster" if campaign else "someone_else,0.1,0,,,"
+    (scan / "accounts.csv").write_text(
+        "account_id,risk,flagged,cluster_id,campaign_id,reasons\n" + row + "\n"
+    )
+
+
+@pytest.mark.skipif(not LITELLM_CLI.exists(), reason="the LiteLLM proxy needs pip install 'litellm[proxy]'")
+def test_a_running_litellm_proxy_enforces_through_the_guardrail(tmp_path: Path) -> None:
+    import httpx
+    import openai
+    import yaml
+
+    from respond_support import ANSWER, REASONING, free_port, stub_model_app
+
+    scan = tmp_path / "scan"
+    scan.mkdir()
+    _write_scan(scan, None)
+    cfg = ServiceConfig(parse_policy(PROXY_POLICY), db_url="sqlite://", timeout_s=2.0, scan_dirs=[scan])
+    with Server(stub_model_app()) as model, Server(create_app(cfg)) as service:
+        port = free_port()
+        config = {
+            "model_list": [
+                {
+                    "model_name": "stub-thinker",
+                    "litellm_params": {
+                        "model": "openai/stub-thinker",
+                        "api_base": f"{model.url}/v1",
+                        "api_key": "sk-upstream",
+                    },
+                }
+            ],
+            # Exactly the registration docs/respond.md gives.
+            "guardrails": [
+                {
+                    "guardrail_name": "distillguard",
+                    "litellm_params": {
+                        "guardrail": "distillguard.respond.litellm_guardrail.DistillGuardGuardrail",
+                        "mode": ["pre_call", "post_call"],
+                        "api_base": service.url,
+                        "timeout_ms": 2000,
+                        "default_on": True,
+                    },
+                }
+            ],
+            "general_settings": {"master_key": "sk-master-test"},
+        }
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+        env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+        proc = subprocess.Popen(
+            [
+                str(LITELLM_CLI),
+                "--config",
+                str(tmp_path / "config.yaml"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=tmp_path,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/health/liveliness", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, "LiteLLM proxy did not start"
+                time.sleep(0.5)
+            client = openai.OpenAI(
+                base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-master-test", max_retries=0
+            )
+            ask = {
+                "model": "stub-thinker",
+                "messages": [{"role": "user", "content": "Explain photosynthesis."}],
+            }
+
+            # An account nobody flagged: the reply, reasoning included, passes untouched.
+            first = client.chat.completions.create(**ask).choices[0].message
+            assert first.content == ANSWER and getattr(first, "reasoning_content", None) == REASONING
+
+            # The next scan puts it in a campaign whose policy withholds reasoning (the feedback loop).
+            _write_scan(scan, "cmp_w")
+            assert httpx.post(f"{service.url}/v1/watchlist/reload").status_code == 200
+            shaped = client.chat.completions.create(**ask).choices[0].message
+            assert shaped.content == ANSWER and getattr(shaped, "reasoning_content", None) is None
+            streamed = list(client.chat.completions.create(**ask, stream=True))
+            text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+            assert text.split() == ANSWER.split()
+            assert not any(
+                getattr(c.choices[0].delta, "reasoning_content", None) for c in streamed if c.choices
+            )
+
+            # A campaign whose policy blocks the account: LiteLLM answers 403 and never calls the model.
+            _write_scan(scan, "cmp_b")
+            assert httpx.post(f"{service.url}/v1/watchlist/reload").status_code == 200
+            calls = len(model.server.config.app.state.requests)
+            with pytest.raises(openai.PermissionDeniedError):
+                client.chat.completions.create(**ask)
+            assert len(model.server.config.app.state.requests) == calls
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()

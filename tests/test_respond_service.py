@@ -4,11 +4,12 @@ Envoy ext_authz, and Redis state going away under load."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -234,9 +235,9 @@ def test_enforcement_state_in_postgresql_survives_restart(tmp_path: Path) -> Non
 class SlowState(MemoryState):
     """In-process state behind a slow network: every call takes 300 ms."""
 
-    def record(self, account: str, now: float, extraction: bool) -> WindowCounts:
+    def record_many(self, hits: Sequence[tuple[str, float, bool]]) -> list[WindowCounts]:
         time.sleep(0.3)
-        return super().record(account, now, extraction)
+        return super().record_many(hits)
 
 
 def test_slow_decisions_fail_open_after_the_deadline(tmp_path: Path) -> None:
@@ -435,3 +436,108 @@ def _redis_up() -> bool:
         return bool(redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5).ping())
     except redis.RedisError:
         return False
+
+
+def _fresh_engine(tmp: Path) -> DecisionEngine:
+    tmp.mkdir(parents=True, exist_ok=True)
+    cfg = _config(tmp)
+    cfg.db_url = "sqlite://"
+    return build_engine(cfg)
+
+
+def test_a_batch_decides_each_request_as_it_would_be_decided_alone(
+    tmp_path: Path, sample_messages: list[list[dict[str, str]]]
+) -> None:
+    # Repeated accounts inside one batch, a blocked campaign account and a cluster member among them.
+    accounts = ["acct_camp", "acct_member", "a1", "a2", "a1", "a1", "a3", "a2"]
+    reqs = [
+        DecideRequest(accounts[i % len(accounts)], m, request_id=f"r{i}", ts=1_700_000_000.0 + i)
+        for i, m in enumerate(sample_messages[:40])
+    ]
+    alone = _fresh_engine(tmp_path / "one")
+    together = _fresh_engine(tmp_path / "many")
+    try:
+        one = [alone.decide(r) for r in reqs]
+        many = together.decide_many(reqs[:7]) + together.decide_many(reqs[7:])
+        for a, b in zip(one, many, strict=True):
+            assert (a.decision, a.status, a.reasons, a.reasoning, a.headers) == (
+                b.decision,
+                b.status,
+                b.reasons,
+                b.reasoning,
+                b.headers,
+            )
+            assert a.window == b.window and a.signals == b.signals
+            assert [e.action for e in a.new_enforcements] == [e.action for e in b.new_enforcements]
+        assert {d.decision for d in many} >= {"deny", "allow"}
+    finally:
+        alone.close()
+        together.close()
+
+
+def test_a_failing_request_fails_open_alone_not_its_batch(
+    tmp_path: Path, sample_messages: list[list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = _fresh_engine(tmp_path)
+    real = engine.kernels.many
+
+    def brittle(requests: Sequence[Sequence[dict[str, str]]]) -> list[object]:
+        if any("POISON" in str(m) for m in requests):
+            raise RuntimeError("kernel failure")
+        return real(requests)
+
+    monkeypatch.setattr(engine.kernels, "many", brittle)
+    poison = [{"role": "user", "content": "POISON"}]
+    reqs = [DecideRequest("acct_camp", sample_messages[0]), DecideRequest("a9", poison)]
+    reqs += [DecideRequest("a8", m) for m in sample_messages[1:4]]
+    try:
+        out = engine.decide_many(reqs)
+        assert out[0].decision == "deny" and not out[0].fail_open
+        assert out[1].fail_open and out[1].reasons == ["fail_open:error"]
+        assert [d.window.requests for d in out[2:]] == [1, 2, 3]  # type: ignore[union-attr]
+        assert 'distillguard_fail_open_total{cause="error"} 1.0' in engine.metrics.render().decode()
+    finally:
+        engine.close()
+
+
+def test_concurrent_requests_share_batches_and_get_their_own_answers(
+    tmp_path: Path, sample_messages: list[list[dict[str, str]]]
+) -> None:
+    app = create_app(_config(tmp_path))
+    with Server(app) as server:
+
+        async def burst() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
+                return await asyncio.gather(
+                    *(
+                        c.post("/v1/decide?explain=1", json={"account_id": f"b{i}", "messages": m})
+                        for i, m in enumerate(sample_messages)
+                    )
+                )
+
+        answers = asyncio.run(burst())
+    assert all(r.status_code == 200 for r in answers)
+    assert app.batcher.decided == len(sample_messages)
+    assert app.batcher.batches < len(sample_messages)  # requests that waited together were batched
+    # Each answer carries its own request's signals, whichever batch decided it.
+    one = _fresh_engine(tmp_path / "ref")
+    try:
+        for r, m in zip(answers, sample_messages, strict=True):
+            sig = one.kernels(m)
+            body = r.json()["signals"]
+            assert body["intent"] == sig.intent and body["p_extract"] == sig.p_extract
+            assert body["template_keys"] == sig.keys
+    finally:
+        one.close()
+
+
+def test_oversized_bodies_get_413(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, max_body_bytes=2000)
+    with Server(create_app(cfg)) as server:
+        big = {"account_id": "a", "messages": [{"role": "user", "content": "x" * 5000}]}
+        r = httpx.post(f"{server.url}/v1/decide", json=big)
+        assert r.status_code == 413 and "2000 bytes" in r.json()["error"]["reason"]
+        ok = httpx.post(
+            f"{server.url}/v1/decide", json={**big, "messages": [{"role": "user", "content": "x"}]}
+        )
+        assert ok.status_code == 200

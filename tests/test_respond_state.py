@@ -242,3 +242,86 @@ def test_redis_loss_mid_load_fails_over_alerts_and_recovers(
             proc2.wait(timeout=10)
     assert not errors
     assert changes[-1] == "redis"
+
+
+BATCHED_EVENTS = st.lists(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.floats(0, 20, allow_nan=False), st.booleans()),
+        min_size=1,
+        max_size=8,
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _batched_matches_reference(state: object, batches: list[list[tuple[str, float, bool]]]) -> None:
+    ref = Reference(60, 8)
+    now = 1_700_000_000.0
+    for batch in batches:
+        hits = []
+        for account, step, extraction in batch:
+            now += step
+            hits.append((account, now, extraction))
+        got = state.record_many(hits)  # type: ignore[attr-defined]
+        # A batch counts exactly as its requests would one at a time, in order, repeats included.
+        assert [(c.requests, c.extraction) for c in got] == [ref.record(*h) for h in hits]
+
+
+@settings(deadline=None)
+@given(batches=BATCHED_EVENTS)
+def test_memory_batches_count_as_requests_one_at_a_time(batches: list[list[tuple[str, float, bool]]]) -> None:
+    _batched_matches_reference(MemoryState(window_s=60, buckets=8), batches)
+
+
+@needs_redis
+@settings(max_examples=20, deadline=None)
+@given(batches=BATCHED_EVENTS)
+def test_redis_batches_count_as_requests_one_at_a_time(batches: list[list[tuple[str, float, bool]]]) -> None:
+    prefix = f"dgtest:{uuid.uuid4().hex[:8]}:"
+    state = RedisState(REDIS_URL, 60, 8, timeout_s=1.0, prefix=prefix)
+    try:
+        _batched_matches_reference(state, batches)
+    finally:
+        for key in state.client.scan_iter(f"{prefix}*"):
+            state.client.delete(key)
+        state.close()
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_batched_token_buckets_match_one_at_a_time(backend: str, request: pytest.FixtureRequest) -> None:
+    if backend == "redis" and not _redis_up():
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    state = MemoryState() if backend == "memory" else request.getfixturevalue("redis_state")
+    t = 1_700_000_000.0
+    # Two keys interleaved in one batch: each draws on its own bucket, in order.
+    waits = state.take_many(
+        [("k1", 0.5, 2, t), ("k2", 1.0, 1, t), ("k1", 0.5, 2, t), ("k1", 0.5, 2, t), ("k2", 1.0, 1, t)]
+    )
+    assert waits[:3] == [0.0, 0.0, 0.0] and waits[3] == pytest.approx(2.0) and waits[4] == pytest.approx(1.0)
+    assert state.take_many([]) == [] and state.record_many([]) == []
+
+
+def test_idle_accounts_free_their_rows() -> None:
+    state = MemoryState(window_s=60, buckets=6)
+    t = 1_700_000_000.0
+    state.record_many([(f"old{i}", t, False) for i in range(5000)])
+    rows = len(state._ids)
+    assert len(state) == 5000
+    # Once the old accounts' windows have emptied, new accounts take their rows instead of growing.
+    later = t + 3600
+    counts = state.record_many([(f"new{i}", later, i % 2 == 0) for i in range(5000)])
+    assert len(state._ids) == rows and len(state) == 5000
+    assert all(c.requests == 1 for c in counts)
+    # A returning account starts from an empty window, not from a reused row's leftovers.
+    assert (state.record("old1", later, True).requests, state.record("new1", later, False).requests) == (1, 2)
+
+
+def test_refilled_token_buckets_are_forgotten() -> None:
+    state = MemoryState()
+    t = 1_700_000_000.0
+    state.take_many([(f"k{i}", 1.0, 5, t) for i in range(5000)])
+    assert len(state._tokens) == 5000  # a bucket one token short of its burst still matters
+    state.take_many([(f"j{i}", 1.0, 5, t + 10) for i in range(5000)])
+    # Ten seconds on, every k bucket is full again and carries no information: only j buckets remain.
+    assert all(k.startswith("j") for k in state._tokens)

@@ -246,6 +246,8 @@ def test_batch_equals_online_path_and_chunks(payloads: list) -> None:
     for i in rand.sample(range(len(reqs)), 60):
         assert T.fingerprint(reqs[i]) == got_batch[f"r{i}"]
         assert T.template_id(reqs[i]) == ids[i]
+    # The online service's micro-batches: one call for many requests, each as alone.
+    assert T.fingerprints(reqs[200:260]) == [got_batch[f"r{i}"] for i in range(200, 260)]
     sliced = batch.slice(100, 50)
     assert keys_by_request(T.template_keys(sliced)) == {f"r{i}": got_batch[f"r{i}"] for i in range(100, 150)}
 

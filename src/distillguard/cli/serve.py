@@ -25,6 +25,15 @@ ScanLogsOption = typer.Option(
     help="The logs those scans read: learn every template key campaigns share (repeatable)."
 )
 SightingsOption = typer.Option(help="Partner sightings file, JSON lines (repeatable).")
+# Per-request work uvicorn would otherwise do: we read X-Forwarded-For ourselves (service.identity),
+# log decisions through metrics rather than an access line, and a gateway needs no Server or Date header.
+SERVER_OPTIONS: dict[str, object] = {
+    "log_level": "warning",
+    "access_log": False,
+    "proxy_headers": False,
+    "server_header": False,
+    "date_header": False,
+}
 TimeoutOption = typer.Option(help="Decision deadline in milliseconds; past it the request is allowed.")
 
 
@@ -56,10 +65,13 @@ def _config(
 def _run(app: object, host: str, port: int, what: str) -> None:
     import uvicorn
 
+    from distillguard.respond.service import tune_for_serving
+
+    tune_for_serving()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     err.print(f"{what} on http://{host}:{port}", highlight=False)
     # uvicorn handles SIGINT/SIGTERM: stops accepting, finishes in-flight requests, runs shutdown.
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+    uvicorn.run(app, host=host, port=port, lifespan="on", **SERVER_OPTIONS)
 
 
 def serve(
@@ -111,7 +123,7 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            log_level="warning",
+            **SERVER_OPTIONS,
         )
         return
     try:

@@ -75,6 +75,11 @@ PARTS: tuple[PartSpec, ...] = (
     PartSpec("body", 10, 3),
 )
 PART_NAMES: tuple[str, ...] = tuple(p.name for p in PARTS)
+# Parts with the same LSH shape are MinHashed (one rensa call) and folded together.
+_PERM_GROUPS: tuple[tuple[PartSpec, ...], ...] = tuple(
+    tuple(p for p in PARTS if (p.bands, p.rows) == shape)
+    for shape in sorted({(p.bands, p.rows) for p in PARTS})
+)
 SHINGLE = 3
 HEAD_TOKENS = 10
 TAIL_TOKENS = 10
@@ -270,25 +275,38 @@ class _Tokens:
     line_break: np.ndarray  # bool, a line break precedes the token
 
 
+_SMALL_CHUNK = 1 << 15
+
+
+def _run_ends(c: np.ndarray) -> np.ndarray:
+    """Positions just past each run of lower-case ASCII letters (the chunk ends in padding)."""
+    low = c == _LOWER
+    return np.flatnonzero(low[:-1] & ~low[1:]) + 1
+
+
 def _name_spans(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Spans that text._NAME replaces: capitalised words after "[a-z,;:] ", chained by single spaces."""
     up = np.flatnonzero(c == _UPPER)
     up = up[(c[up + 1] == _LOWER) & (c[up + 2] == _LOWER)]
     if not len(up):
         return up, up
-    # Each candidate's lower-case run ends within a few characters: step along them, and fall back
-    # to one pass over the chunk only for very long runs.
-    end = up + 3
-    active = np.arange(len(up))
-    for _ in range(24):
-        active = active[c[end[active]] == _LOWER]
-        if not len(active):
-            break
-        end[active] += 1
+    if len(c) <= _SMALL_CHUNK:
+        # A short chunk (the online path) costs less in one pass than in many small steps.
+        end = _run_ends(c)
+        end = end[np.searchsorted(end, up + 3, side="left")]
     else:
-        low = c == _LOWER
-        run_end = np.flatnonzero(low[:-1] & ~low[1:]) + 1
-        end[active] = run_end[np.searchsorted(run_end, end[active], side="left")]
+        # Each candidate's lower-case run ends within a few characters: step along them, and fall
+        # back to one pass over the chunk only for very long runs.
+        end = up + 3
+        active = np.arange(len(up))
+        for _ in range(24):
+            active = active[c[end[active]] == _LOWER]
+            if not len(active):
+                break
+            end[active] += 1
+        else:
+            run_end = _run_ends(c)
+            end[active] = run_end[np.searchsorted(run_end, end[active], side="left")]
     behind = c[up - 2]
     fits = (c[up - 1] == _SPACE) & ((behind == _LOWER) | (behind == _COMMA) | (behind == _COLON))
     # Word i continues the name of word i - 1 when exactly one space separates them.
@@ -505,6 +523,7 @@ def _analyse(systems: Sequence[str], users: Sequence[str], with_keys: bool = Tru
         for j in range(1, SHINGLE):
             acc += tk.hashes[j : j + k] * _SHINGLE_MUL[j]
         grams[:k] = _fmix(acc + _SHINGLE_SALT[SHINGLE - 1])
+    todo: dict[str, tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]] = {}
     for spec in PARTS:
         ids = sys_id if spec.name == "system" else usr_id
         a, m = ranges[spec.name]
@@ -514,21 +533,47 @@ def _analyse(systems: Sequence[str], users: Sequence[str], with_keys: bool = Tru
         text_hash[spec.name] = req_th
         if not with_keys:
             continue
-        live = np.flatnonzero(req_th != 0)
-        out = np.zeros((n, spec.bands), dtype=np.int64)
-        if len(live):
+        live = np.flatnonzero(req_th)
+        inv = None
+        if len(live) > 1:
             # Requests sharing a part's exact text share its keys: MinHash each distinct one once.
             _, first, inv = np.unique(req_th[live], return_index=True, return_inverse=True)
             text = ids[live][first]
-            out[live] = _band_keys(spec, tk.hashes, grams, a[text], m[text])[inv.reshape(-1)]
-        keys[spec.name] = out
+            inv = inv.reshape(-1)
+        else:
+            text = ids[live]
+        todo[spec.name] = (live, inv, a[text], m[text])
+    if with_keys:
+        for group in _PERM_GROUPS:
+            busy = [spec for spec in group if len(todo[spec.name][0])]
+            for spec in group:
+                keys[spec.name] = np.zeros((n, spec.bands), dtype=np.int64)
+            if not busy:
+                continue
+            mins = _minhash(
+                tk.hashes,
+                grams,
+                np.concatenate([todo[spec.name][2] for spec in busy]),
+                np.concatenate([todo[spec.name][3] for spec in busy]),
+                busy[0].num_perm,
+            )
+            sizes = [len(todo[spec.name][2]) for spec in busy]
+            seeds = np.concatenate(
+                [np.tile(_BAND_SEEDS[spec.name], (k, 1)) for spec, k in zip(busy, sizes, strict=True)]
+            )
+            folded = _fold(seeds, mins, busy[0].rows)
+            at = 0
+            for spec, k in zip(busy, sizes, strict=True):
+                live, inv = todo[spec.name][:2]
+                part_keys = folded[at : at + k]
+                at += k
+                keys[spec.name][live] = part_keys if inv is None else part_keys[inv]
     return _Parts(text_hash, keys)
 
 
-def _band_keys(
-    spec: PartSpec, tok: np.ndarray, grams: np.ndarray, a: np.ndarray, m: np.ndarray
-) -> np.ndarray:
-    """MinHash the shingle sets of token ranges [a, a + m) and fold each band into a 64-bit key."""
+def _minhash(tok: np.ndarray, grams: np.ndarray, a: np.ndarray, m: np.ndarray, num_perm: int) -> np.ndarray:
+    """MinHash signatures (one row of ``num_perm`` uint64 per range) of the shingle sets of token
+    ranges [a, a + m); a range shorter than a shingle is one shingle of all its tokens."""
     count = np.where(m >= SHINGLE, m - SHINGLE + 1, 1)
     offsets = np.zeros(len(m) + 1, dtype=np.int64)
     np.cumsum(count, out=offsets[1:])
@@ -539,17 +584,24 @@ def _band_keys(
         pos = np.repeat(a[full] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
         slots = np.repeat(offsets[full] - a[full], n) + pos
         flat[slots] = grams[pos]
-    for width in range(1, SHINGLE):
-        short = np.flatnonzero(m == width)
-        if len(short):
-            flat[offsets[short]] = _ngrams(tok, a[short], width)
+    if len(full) < len(m):
+        for width in range(1, SHINGLE):
+            short = np.flatnonzero(m == width)
+            if len(short):
+                flat[offsets[short]] = _ngrams(tok, a[short], width)
     matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
-        flat, offsets.astype(np.uint64), spec.num_perm, MINHASH_SEED
+        flat, offsets.astype(np.uint64), num_perm, MINHASH_SEED
     )
-    mins = np.array(matrix.to_rows(), dtype=np.uint64).reshape(len(m), spec.bands, spec.rows)
-    key = np.broadcast_to(_BAND_SEEDS[spec.name], (len(m), spec.bands)).copy()
-    for r in range(spec.rows):
-        key = _fmix(key ^ mins[:, :, r])
+    return np.array(matrix.to_rows(), dtype=np.uint64).reshape(len(m), num_perm)
+
+
+def _fold(seeds: np.ndarray, mins: np.ndarray, rows: int) -> np.ndarray:
+    """Fold each band's ``rows`` min-values into one 64-bit key per band (int64 view), starting
+    from the band's seed (``seeds`` has one row of band seeds per signature)."""
+    by_band = mins.reshape(len(mins), seeds.shape[1], rows)
+    key = seeds
+    for r in range(rows):
+        key = _fmix(key ^ by_band[:, :, r])
     return key.view(np.int64)
 
 
@@ -585,9 +637,17 @@ def request_views(messages: Sequence[Message] | None) -> tuple[str, str]:
 
 def fingerprint(messages: Sequence[Message] | None) -> dict[str, list[int]]:
     """Band keys of one request, per part (empty list for an empty part); the online path."""
-    system, user = request_views(messages)
-    parts = _analyse([system], [user])
-    return {p.name: parts.keys[p.name][0].tolist() if parts.text_hash[p.name][0] else [] for p in PARTS}
+    return fingerprints([messages])[0]
+
+
+def fingerprints(requests: Sequence[Sequence[Message] | None]) -> list[dict[str, list[int]]]:
+    """``fingerprint`` of each request, computed in one vectorised pass (what the online service's
+    micro-batches use; each request's keys are the same as alone)."""
+    views = [request_views(m) for m in requests]
+    parts = _analyse([s for s, _ in views], [u for _, u in views])
+    keys = {p.name: parts.keys[p.name].tolist() for p in PARTS}
+    live = {p.name: (parts.text_hash[p.name] != 0).tolist() for p in PARTS}
+    return [{p.name: keys[p.name][i] if live[p.name][i] else [] for p in PARTS} for i in range(len(views))]
 
 
 def template_id(messages: Sequence[Message] | None) -> int:

@@ -13,6 +13,7 @@ reasoning, else ``allow``. Observe and flag-for-review only write audit records.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,8 @@ from distillguard.respond.metrics import Metrics
 from distillguard.respond.policy import BLOCKS, Action, Policy
 from distillguard.respond.state import State, WindowCounts
 from distillguard.respond.watchlist import Watchlist
+
+log = logging.getLogger("distillguard.respond")
 
 ROLES = frozenset({"system", "user", "assistant", "tool", "developer"})
 PARAMS = ("temperature", "top_p", "max_tokens", "n", "stream", "logprobs", "top_logprobs", "reasoning_effort")
@@ -150,7 +153,7 @@ class Signals:
 
 
 class SignalKernels:
-    """The batch scanner's kernels applied to one request."""
+    """The batch scanner's kernels applied to requests: one at a time or a micro-batch in one pass."""
 
     def __init__(self, classifier: IntentClassifier | None = None) -> None:
         self.classifier = classifier or default_classifier()
@@ -162,11 +165,19 @@ class SignalKernels:
 
     def __call__(self, messages: Sequence[Mapping[str, Any]]) -> Signals:
         """Intent class, extraction probability and template band keys of one request."""
-        proba = self.classifier.predict_proba([prompt_text(messages)])
-        intent = str(_decide(proba, self._classes, self.classifier.threshold)[0])
+        return self.many([messages])[0]
+
+    def many(self, requests: Sequence[Sequence[Mapping[str, Any]]]) -> list[Signals]:
+        """Signals of each request, vectorised over the batch (per-call overhead is most of the cost
+        of one request, so a batch of 32 costs about a tenth per request of 32 single calls)."""
+        if not requests:
+            return []
+        proba = self.classifier.predict_proba([prompt_text(m) for m in requests])
+        intents = _decide(proba, self._classes, self.classifier.threshold).tolist()
         # float32, as the batch kernel's INTENT_SCHEMA stores it, so both give the same number.
-        p_extract = float(np.float32(1.0 - proba[0, self._none]))
-        return Signals(intent, p_extract, templates.fingerprint(messages))
+        p_extract = (1.0 - proba[:, self._none]).astype(np.float32).tolist()
+        keys = templates.fingerprints(requests)
+        return [Signals(str(i), float(p), k) for i, p, k in zip(intents, p_extract, keys, strict=True)]
 
 
 @dataclass
@@ -329,20 +340,98 @@ class DecisionEngine:
         self, req: DecideRequest, now: float | None = None, signals: Signals | None = None
     ) -> Decision:
         """Decide one request (``signals`` may be precomputed by the batch kernels, as in replay)."""
-        now = req.ts if req.ts is not None and now is None else (time.time() if now is None else now)
-        signals = signals or self.kernels(req.messages)
-        counts = self.state.record(req.account_id, now, signals.intent != "none")
-        facts = self.facts(req, signals, counts)
-        existing = self.store.for_subjects(self._subjects(req, facts["cluster"]), now)
-        new = self._order(req, facts, existing, now)
-        decision = self._outcome(req, [*existing, *new], now)
-        decision.new_enforcements = new
-        decision.signals = signals
-        decision.window = counts
-        self.metrics.decisions.labels(decision.decision).inc()
-        return decision
+        return self.decide_many([req], now, None if signals is None else [signals])[0]
 
-    def _outcome(self, req: DecideRequest, records: list[Enforcement], now: float) -> Decision:
+    def decide_many(
+        self,
+        reqs: Sequence[DecideRequest],
+        now: float | None = None,
+        signals: Sequence[Signals] | None = None,
+    ) -> list[Decision]:
+        """Decide a micro-batch: kernels in one vectorised pass, window counts in one state call,
+        token buckets in one more; each decision is the one the request would get alone, in order.
+
+        A request whose signals or policy evaluation fails is answered ``fail_open("error")`` (and
+        counted) without failing the rest of the batch.
+        """
+        if not reqs:
+            return []
+        clock = time.time() if now is None else now
+        nows = [r.ts if r.ts is not None and now is None else clock for r in reqs]
+        sigs = list(signals) if signals is not None else self._signals(reqs)
+        live = [i for i, s in enumerate(sigs) if s is not None]
+        counts = self.state.record_many(
+            [(reqs[i].account_id, nows[i], sigs[i].intent != "none") for i in live]
+        )
+        out: list[Decision | None] = [None] * len(reqs)
+        pending: list[tuple[int, WindowCounts, list[Enforcement], list[Enforcement], Enforcement | None]] = []
+        for i, c in zip(live, counts, strict=True):
+            req, sig = reqs[i], sigs[i]
+            try:
+                facts = self.facts(req, sig, c)
+                existing = self.store.for_subjects(self._subjects(req, facts["cluster"]), nows[i])
+                new = self._order(req, facts, existing, nows[i])
+            except Exception:  # one request's failure must not take its batch with it
+                log.exception("deciding for %s failed; allowed (fail open)", req.account_id)
+                continue
+            records = [*existing, *new]
+            pending.append((i, c, records, new, self._bucket(records, nows[i])))
+        limited = [(i, b) for i, _, _, _, b in pending if b is not None]
+        waits = dict(
+            zip(
+                (i for i, _ in limited),
+                self.state.take_many(
+                    [
+                        (f"{b.scope}:{b.subject}", float(b.params["rate"]), float(b.params["burst"]), nows[i])
+                        for i, b in limited
+                    ]
+                ),
+                strict=True,
+            )
+        )
+        for i, c, records, new, b in pending:
+            d = self._outcome(records, nows[i], b, waits.get(i, 0.0))
+            d.new_enforcements = new
+            d.signals = sigs[i]
+            d.window = c
+            out[i] = d
+        result = []
+        for d in out:
+            if d is None:
+                self.metrics.fail_open.labels("error").inc()
+                d = fail_open("error")
+            self.metrics.decisions.labels(d.decision).inc()
+            result.append(d)
+        return result
+
+    def _signals(self, reqs: Sequence[DecideRequest]) -> list[Signals | None]:
+        try:
+            return list(self.kernels.many([r.messages for r in reqs]))
+        except Exception:
+            # Find the request that broke the batch; the others still get their signals.
+            out: list[Signals | None] = []
+            for r in reqs:
+                try:
+                    out.append(self.kernels.many([r.messages])[0])
+                except Exception:
+                    log.exception("signals for %s failed; allowed (fail open)", r.account_id)
+                    out.append(None)
+            return out
+
+    @staticmethod
+    def _bucket(records: list[Enforcement], now: float) -> Enforcement | None:
+        """The rate limit whose bucket this request draws on: the strictest live one, unless a block
+        or a verification denies the request first (then no token is taken)."""
+        live = [e for e in records if e.live(now)]
+        if any(Action(e.action) in BLOCKS or e.action == Action.REQUIRE_VERIFICATION for e in live):
+            return None
+        limits = [e for e in live if e.action == Action.RATE_LIMIT]
+        return min(limits, key=lambda r: r.params.get("rate", math.inf)) if limits else None
+
+    def _outcome(
+        self, records: list[Enforcement], now: float, bucket: Enforcement | None, wait: float
+    ) -> Decision:
+        """The answer from the records in force, and the token bucket's wait when one applies."""
         live = [e for e in records if e.live(now)]
         by_action: dict[str, list[Enforcement]] = {}
         for e in live:
@@ -370,11 +459,8 @@ class DecisionEngine:
         headers = {"X-DistillGuard-Decision": "allow"}
         shaped = False
         limits = None
-        if Action.RATE_LIMIT in by_action:
-            # The strictest limit in force applies.
-            e = min(by_action[Action.RATE_LIMIT], key=lambda r: r.params.get("rate", math.inf))
-            rate, burst = float(e.params["rate"]), float(e.params["burst"])
-            wait = self.state.take(f"{e.scope}:{e.subject}", rate, burst, now)
+        if bucket is not None:
+            rate, burst = float(bucket.params["rate"]), float(bucket.params["burst"])
             limits = {"rate_per_s": rate, "burst": burst}
             headers["X-RateLimit-Limit"] = f"{rate * 60:g}/min"
             if wait > 0:

@@ -26,10 +26,11 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from distillguard.respond.batcher import DecisionBatcher
 from distillguard.respond.decision import DecideRequest, Decision, RequestError, normalise_messages
 from distillguard.respond.reasoning import StreamShaper, reasoning_of, shape_message
 from distillguard.respond.recorder import TrafficRecorder, params_of, usage_of
-from distillguard.respond.service import ServiceConfig, build_engine, decide_with_deadline, identity
+from distillguard.respond.service import ServiceConfig, build_engine, identity
 
 # Hop-by-hop and length headers are the proxy's own business, never forwarded as they are.
 _HOP = frozenset(
@@ -78,6 +79,7 @@ def create_proxy_app(cfg: ProxyConfig) -> FastAPI:
     app = FastAPI(title="distillguard proxy", lifespan=lifespan)
     app.state.engine = engine
     app.state.recorder = recorder
+    batcher = DecisionBatcher(engine, cfg.service.timeout_s)
 
     def forward_headers(request: Request) -> dict[str, str]:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
@@ -140,7 +142,7 @@ def create_proxy_app(cfg: ProxyConfig) -> FastAPI:
             return _error(400, str(exc), "invalid_messages")
         model = body.get("model") if isinstance(body.get("model"), str) else None
         req = DecideRequest(account, messages, api_key_id=kid, ip=ip, model=model, params=params_of(body))
-        decision = await decide_with_deadline(engine, req, cfg.service.timeout_s)
+        decision = await batcher.decide(req)
         request_id = "req_" + uuid.uuid4().hex[:24]
         if decision.decision == "deny":
             record(request, req, body, arrived, decision, decision.status, request_id)

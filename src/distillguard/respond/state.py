@@ -2,9 +2,16 @@
 
 The window is ``window_s`` seconds cut into ``buckets`` slots; a request adds one to its account's
 current slot (and to the extraction slot when the classifier flagged it) and reads back the sum of
-the live slots, all in one atomic step, so that parallel requests never lose an update. Redis does
-the step as one Lua script on a hash per account; the in-process store does it under a lock on
-NumPy rows (about 200 bytes per tracked account with 8 slots; see ``bench/bench_decide.py``).
+the live slots, all in one atomic step, so that parallel requests never lose an update. Both stores
+take a whole batch of requests per call (``record_many``, ``take_many``), which is how the decision
+service uses them: Redis does a batch as one Lua script over one hash per account (one round trip,
+however many requests), and the in-process store does it under one lock on NumPy rows (about 200
+bytes per tracked account with 8 slots; see ``bench/bench_decide.py``). The in-process store reuses
+the rows of accounts whose window has emptied, so idle accounts do not grow it for ever.
+
+Requests of one batch are applied in order, so a batch gives exactly the counts the same requests
+would get one call at a time. The multi-key script needs every key on one Redis node: a single
+server or a replicated primary, not Redis Cluster.
 
 ``FailoverState`` puts Redis first and the in-process store behind it: when Redis stops answering,
 it raises an alert (log line, metric, ``backend`` reads ``memory``) and carries on in process,
@@ -17,13 +24,16 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 log = logging.getLogger("distillguard.respond")
+
+Hit = tuple[str, float, bool]  # (account, now, extraction)
+Take = tuple[str, float, float, float]  # (bucket key, rate per second, burst, now)
 
 
 @dataclass(frozen=True)
@@ -44,12 +54,12 @@ class State(Protocol):
 
     backend: str
 
-    def record(self, account: str, now: float, extraction: bool) -> WindowCounts:
-        """Count one request of ``account`` at ``now`` and return the window's counts, atomically."""
+    def record_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
+        """Count each ``(account, now, extraction)`` in order; return each one's window, atomically."""
         ...
 
-    def take(self, key: str, rate: float, burst: float, now: float) -> float:
-        """Take one token from ``key``'s bucket: 0.0 when granted, else seconds until one is free."""
+    def take_many(self, takes: Sequence[Take]) -> list[float]:
+        """Take one token per ``(key, rate, burst, now)``: 0.0 when granted, else seconds until one is free."""
         ...
 
     def close(self) -> None:
@@ -57,7 +67,19 @@ class State(Protocol):
         ...
 
 
-class MemoryState:
+class _Single:
+    """One-request conveniences over the batch calls."""
+
+    def record(self, account: str, now: float, extraction: bool) -> WindowCounts:
+        """Count one request of ``account`` at ``now`` and return the window's counts."""
+        return self.record_many([(account, now, extraction)])[0]  # type: ignore[attr-defined,no-any-return]
+
+    def take(self, key: str, rate: float, burst: float, now: float) -> float:
+        """Take one token from ``key``'s bucket: 0.0 when granted, else seconds until one is free."""
+        return self.take_many([(key, rate, burst, now)])[0]  # type: ignore[attr-defined,no-any-return]
+
+
+class MemoryState(_Single):
     """In-process state: the default, and the fallback when Redis is away."""
 
     backend = "memory"
@@ -68,13 +90,44 @@ class MemoryState:
         self.slot_s = window_s / buckets
         self._lock = threading.Lock()
         self._row: dict[str, int] = {}
+        self._owner: list[str | None] = []  # account of each row; None for a free row
+        self._free: list[int] = []
         cap = 1024
         self._ids = np.full((cap, buckets), -1, dtype=np.int64)
         self._counts = np.zeros((cap, 2, buckets), dtype=np.int32)
-        self._tokens: dict[str, tuple[float, float]] = {}
+        self._tokens: dict[str, tuple[float, float, float, float]] = {}  # tokens, ts, rate, burst
+        self._tokens_sweep = 4096
+        self._latest = -(1 << 62)  # newest slot seen
 
     def __len__(self) -> int:
         return len(self._row)
+
+    def _reclaim(self) -> int:
+        """Free the rows of accounts with nothing left in the window; return how many rows are free."""
+        used = len(self._owner)
+        dead = np.flatnonzero(self._ids[:used].max(axis=1) <= self._latest - self.buckets)
+        for row in dead.tolist():
+            account = self._owner[row]
+            if account is not None:
+                del self._row[account]
+                self._owner[row] = None
+                self._free.append(row)
+        return len(self._free)
+
+    def _new_row(self, account: str) -> int:
+        # When full, reuse idle rows before growing; grow only when fewer than a quarter came free.
+        if not self._free and len(self._owner) >= len(self._ids) and self._reclaim() < len(self._ids) // 4:
+            self._grow()
+        if self._free:
+            row = self._free.pop()
+            self._owner[row] = account
+            self._ids[row] = -1
+            self._counts[row] = 0
+        else:
+            row = len(self._owner)
+            self._owner.append(account)
+        self._row[account] = row
+        return row
 
     def _grow(self) -> None:
         cap = len(self._ids) * 2
@@ -84,87 +137,110 @@ class MemoryState:
         counts[: len(self._counts)] = self._counts
         self._ids, self._counts = ids, counts
 
-    def record(self, account: str, now: float, extraction: bool) -> WindowCounts:
-        """Count one request and return the window's counts."""
-        b = math.floor(now / self.slot_s)
-        slot = b % self.buckets
+    def record_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
+        """Count each request in order and return each one's window counts."""
+        out = []
         with self._lock:
-            row = self._row.get(account)
-            if row is None:
-                row = len(self._row)
-                if row >= len(self._ids):
-                    self._grow()
-                self._row[account] = row
-            ids, counts = self._ids[row], self._counts[row]
-            if ids[slot] != b:
-                ids[slot] = b
-                counts[:, slot] = 0
-            counts[0, slot] += 1
-            if extraction:
-                counts[1, slot] += 1
-            live = ids > b - self.buckets
-            total = counts[:, live].sum(axis=1)
-        return WindowCounts(int(total[0]), int(total[1]))
+            for account, now, extraction in hits:
+                b = math.floor(now / self.slot_s)
+                self._latest = max(self._latest, b)
+                row = self._row.get(account)
+                if row is None:
+                    row = self._new_row(account)
+                ids, counts = self._ids[row], self._counts[row]
+                slot = b % self.buckets
+                if ids[slot] != b:
+                    ids[slot] = b
+                    counts[:, slot] = 0
+                counts[0, slot] += 1
+                if extraction:
+                    counts[1, slot] += 1
+                total = counts[:, ids > b - self.buckets].sum(axis=1)
+                out.append(WindowCounts(int(total[0]), int(total[1])))
+        return out
 
-    def take(self, key: str, rate: float, burst: float, now: float) -> float:
-        """Token bucket: refill at ``rate`` per second up to ``burst``, take one."""
+    def take_many(self, takes: Sequence[Take]) -> list[float]:
+        """Token buckets: refill at ``rate`` per second up to ``burst``, take one each."""
+        out = []
         with self._lock:
-            tokens, ts = self._tokens.get(key, (burst, now))
-            tokens = min(burst, tokens + max(0.0, now - ts) * rate)
-            wait = 0.0
-            if tokens >= 1.0:
-                tokens -= 1.0
-            else:
-                wait = (1.0 - tokens) / rate
-            self._tokens[key] = (tokens, now)
-        return wait
+            for key, rate, burst, now in takes:
+                tokens, ts, _, _ = self._tokens.get(key, (burst, now, rate, burst))
+                tokens = min(burst, tokens + max(0.0, now - ts) * rate)
+                wait = 0.0
+                if tokens >= 1.0:
+                    tokens -= 1.0
+                else:
+                    wait = (1.0 - tokens) / rate
+                self._tokens[key] = (tokens, now, rate, burst)
+                out.append(wait)
+            if len(self._tokens) >= self._tokens_sweep:
+                self._sweep_tokens(max(now for _, _, _, now in takes))
+        return out
+
+    def _sweep_tokens(self, now: float) -> None:
+        # A bucket that has refilled to its burst is the same as no bucket: forget it.
+        self._tokens = {k: v for k, v in self._tokens.items() if v[0] + max(0.0, now - v[1]) * v[2] < v[3]}
+        self._tokens_sweep = max(4096, 2 * len(self._tokens))
 
     def close(self) -> None:
         """Nothing to release."""
 
 
+# One call counts a whole batch. KEYS are the accounts' hashes; ARGV is the number of slots, the
+# TTL, then a (slot, extraction flag) pair per key. Returns requests, extraction for each key.
 _WINDOW_LUA = """
-local key = KEYS[1]
-local b = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
-redis.call('HINCRBY', key, 'r' .. b, 1)
-if ARGV[3] == '1' then redis.call('HINCRBY', key, 'e' .. b, 1) end
-local all = redis.call('HGETALL', key)
-local r, e = 0, 0
-for i = 1, #all, 2 do
-  local f = all[i]
-  local bb = tonumber(string.sub(f, 2))
-  if bb <= b - n then
-    redis.call('HDEL', key, f)
-  elseif string.sub(f, 1, 1) == 'r' then
-    r = r + tonumber(all[i + 1])
-  else
-    e = e + tonumber(all[i + 1])
+local n = tonumber(ARGV[1])
+local ttl = ARGV[2]
+local out = {}
+for k = 1, #KEYS do
+  local key = KEYS[k]
+  local b = tonumber(ARGV[1 + 2 * k])
+  redis.call('HINCRBY', key, 'r' .. b, 1)
+  if ARGV[2 + 2 * k] == '1' then redis.call('HINCRBY', key, 'e' .. b, 1) end
+  local all = redis.call('HGETALL', key)
+  local r, e = 0, 0
+  for i = 1, #all, 2 do
+    local f = all[i]
+    local bb = tonumber(string.sub(f, 2))
+    if bb <= b - n then
+      redis.call('HDEL', key, f)
+    elseif string.sub(f, 1, 1) == 'r' then
+      r = r + tonumber(all[i + 1])
+    else
+      e = e + tonumber(all[i + 1])
+    end
   end
+  redis.call('EXPIRE', key, ttl)
+  out[2 * k - 1] = r
+  out[2 * k] = e
 end
-redis.call('EXPIRE', key, ARGV[4])
-return {r, e}
+return out
 """
 
-# Lua numbers come back from Redis as integers, so the wait travels as text.
+# ARGV is a (rate, burst, now) triple per key. Lua numbers come back from Redis as integers, so each
+# wait travels as text.
 _BUCKET_LUA = """
-local key = KEYS[1]
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local v = redis.call('HMGET', key, 't', 'ts')
-local tokens = tonumber(v[1]) or burst
-local ts = tonumber(v[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
-redis.call('HSET', key, 't', tostring(tokens), 'ts', tostring(now))
-redis.call('EXPIRE', key, math.ceil(burst / rate) + 60)
-return tostring(wait)
+local out = {}
+for k = 1, #KEYS do
+  local key = KEYS[k]
+  local rate = tonumber(ARGV[3 * k - 2])
+  local burst = tonumber(ARGV[3 * k - 1])
+  local now = tonumber(ARGV[3 * k])
+  local v = redis.call('HMGET', key, 't', 'ts')
+  local tokens = tonumber(v[1]) or burst
+  local ts = tonumber(v[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+  local wait = 0
+  if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+  redis.call('HSET', key, 't', tostring(tokens), 'ts', tostring(now))
+  redis.call('EXPIRE', key, math.ceil(burst / rate) + 60)
+  out[k] = tostring(wait)
+end
+return out
 """
 
 
-class RedisState:
+class RedisState(_Single):
     """Sliding windows and token buckets in Redis, shared by every service instance."""
 
     backend = "redis"
@@ -198,17 +274,26 @@ class RedisState:
         """Whether Redis answers."""
         return bool(self.client.ping())
 
-    def record(self, account: str, now: float, extraction: bool) -> WindowCounts:
-        """Count one request and return the window's counts (one round trip)."""
-        b = math.floor(now / self.slot_s)
-        r, e = self._window(
-            keys=[f"{self.prefix}w:{account}"], args=[b, self.buckets, "1" if extraction else "0", self._ttl]
-        )
-        return WindowCounts(int(r), int(e))
+    def record_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
+        """Count a batch of requests and return each one's window counts (one round trip)."""
+        if not hits:
+            return []
+        keys = [f"{self.prefix}w:{account}" for account, _, _ in hits]
+        args: list[str | int] = [self.buckets, self._ttl]
+        for _, now, extraction in hits:
+            args += [math.floor(now / self.slot_s), "1" if extraction else "0"]
+        flat = self._window(keys=keys, args=args)
+        return [WindowCounts(int(flat[i]), int(flat[i + 1])) for i in range(0, len(flat), 2)]
 
-    def take(self, key: str, rate: float, burst: float, now: float) -> float:
-        """Token bucket in one round trip."""
-        return float(self._bucket(keys=[f"{self.prefix}tb:{key}"], args=[rate, burst, now]))
+    def take_many(self, takes: Sequence[Take]) -> list[float]:
+        """Token buckets for a batch, in one round trip."""
+        if not takes:
+            return []
+        keys = [f"{self.prefix}tb:{key}" for key, _, _, _ in takes]
+        args: list[float] = []
+        for _, rate, burst, now in takes:
+            args += [rate, burst, now]
+        return [float(w) for w in self._bucket(keys=keys, args=args)]
 
     def reset_connections(self) -> None:
         """Drop every pooled connection (the next command opens a fresh one)."""
@@ -221,7 +306,7 @@ class RedisState:
         self.client.close()
 
 
-class FailoverState:
+class FailoverState(_Single):
     """Redis first; on a Redis error, alert and use in-process state until Redis answers again."""
 
     def __init__(
@@ -265,31 +350,31 @@ class FailoverState:
         # Once the retry time has come, the next request that gets through decides whether Redis is back.
         return self._down_until <= time.monotonic()
 
-    def record(self, account: str, now: float, extraction: bool) -> WindowCounts:
+    def record_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
         """Count in Redis, or in process while Redis is away."""
         if self._use_primary():
             started = time.monotonic()
             try:
-                counts = self.primary.record(account, now, extraction)
+                counts = self.primary.record_many(hits)
             except Exception as exc:  # fail open: any failure of the primary store means the fallback
                 self._failed(exc)
             else:
                 self._recovered(started)
                 return counts
-        return self.fallback.record(account, now, extraction)
+        return self.fallback.record_many(hits)
 
-    def take(self, key: str, rate: float, burst: float, now: float) -> float:
-        """Token bucket in Redis, or in process while Redis is away."""
+    def take_many(self, takes: Sequence[Take]) -> list[float]:
+        """Token buckets in Redis, or in process while Redis is away."""
         if self._use_primary():
             started = time.monotonic()
             try:
-                wait = self.primary.take(key, rate, burst, now)
+                waits = self.primary.take_many(takes)
             except Exception as exc:  # fail open, as above
                 self._failed(exc)
             else:
                 self._recovered(started)
-                return wait
-        return self.fallback.take(key, rate, burst, now)
+                return waits
+        return self.fallback.take_many(takes)
 
     def _recovered(self, started: float) -> None:
         # Only a command sent after the outage began proves Redis is back; one that was in flight
