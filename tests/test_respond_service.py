@@ -235,9 +235,9 @@ def test_enforcement_state_in_postgresql_survives_restart(tmp_path: Path) -> Non
 class SlowState(MemoryState):
     """In-process state behind a slow network: every call takes 300 ms."""
 
-    def record_many(self, hits: Sequence[tuple[str, float, bool]]) -> list[WindowCounts]:
-        time.sleep(0.3)
-        return super().record_many(hits)
+    async def arecord_many(self, hits: Sequence[tuple[str, float, bool]]) -> list[WindowCounts]:
+        await asyncio.sleep(0.3)
+        return self.record_many(hits)
 
 
 def test_slow_decisions_fail_open_after_the_deadline(tmp_path: Path) -> None:

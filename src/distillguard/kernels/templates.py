@@ -143,6 +143,7 @@ _SHINGLE_MUL = tuple(np.uint64(_const(f"shingle-mul-{i}")) for i in range(SHINGL
 _SHINGLE_SALT = tuple(np.uint64(_const(f"shingle-n{n}")) for n in range(1, SHINGLE + 1))
 _POS_SALT = np.uint64(_const("position"))
 _PART_SALT = {p.name: np.uint64(_const(f"part-{p.name}")) for p in PARTS}
+_PART_SALTS = np.array([_PART_SALT[p.name] for p in PARTS], dtype=np.uint64)
 _LEN_MUL = np.uint64(_const("length"))
 _BAND_SEEDS = {
     p.name: np.array([_const(f"band-{p.name}-{b}") for b in range(p.bands)], dtype=np.uint64) for p in PARTS
@@ -523,13 +524,23 @@ def _analyse(systems: Sequence[str], users: Sequence[str], with_keys: bool = Tru
         for j in range(1, SHINGLE):
             acc += tk.hashes[j : j + k] * _SHINGLE_MUL[j]
         grams[:k] = _fmix(acc + _SHINGLE_SALT[SHINGLE - 1])
+    # Exact part hashes of every distinct text, all parts in one pass, then gathered per request.
+    n_text = len(ntok)
+    m_all = np.concatenate([ranges[p.name][1] for p in PARTS])
+    th_all = _fmix(
+        (np.concatenate([sums[p.name] for p in PARTS]) ^ np.repeat(_PART_SALTS, n_text))
+        + m_all.astype(np.uint64) * _LEN_MUL
+    )
+    th_all[m_all == 0] = 0
+    ids_all = np.stack([sys_id if p.name == "system" else usr_id for p in PARTS])
+    req_all = np.where(
+        ids_all >= 0, np.take_along_axis(th_all.reshape(len(PARTS), n_text), np.maximum(ids_all, 0), 1), 0
+    ).astype(np.uint64)
     todo: dict[str, tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]] = {}
-    for spec in PARTS:
-        ids = sys_id if spec.name == "system" else usr_id
+    for k_part, spec in enumerate(PARTS):
+        ids = ids_all[k_part]
         a, m = ranges[spec.name]
-        th = _fmix((sums[spec.name] ^ _PART_SALT[spec.name]) + m.astype(np.uint64) * _LEN_MUL)
-        th[m == 0] = 0
-        req_th = np.where(ids >= 0, th[np.maximum(ids, 0)], np.uint64(0))
+        req_th = req_all[k_part]
         text_hash[spec.name] = req_th
         if not with_keys:
             continue
@@ -544,36 +555,46 @@ def _analyse(systems: Sequence[str], users: Sequence[str], with_keys: bool = Tru
             text = ids[live]
         todo[spec.name] = (live, inv, a[text], m[text])
     if with_keys:
+        # The shingle sets of every part's ranges are laid out once; each group of parts with one
+        # LSH shape is then MinHashed by one rensa call over its slice.
+        order = [spec for group in _PERM_GROUPS for spec in group]
+        flat, offsets = _shingles(
+            tk.hashes,
+            grams,
+            np.concatenate([todo[spec.name][2] for spec in order]),
+            np.concatenate([todo[spec.name][3] for spec in order]),
+        )
+        row = 0
         for group in _PERM_GROUPS:
-            busy = [spec for spec in group if len(todo[spec.name][0])]
+            sizes = [len(todo[spec.name][2]) for spec in group]
+            lo, hi = row, row + sum(sizes)
+            row = hi
             for spec in group:
                 keys[spec.name] = np.zeros((n, spec.bands), dtype=np.int64)
-            if not busy:
+            if lo == hi:
                 continue
             mins = _minhash(
-                tk.hashes,
-                grams,
-                np.concatenate([todo[spec.name][2] for spec in busy]),
-                np.concatenate([todo[spec.name][3] for spec in busy]),
-                busy[0].num_perm,
+                flat[offsets[lo] : offsets[hi]], offsets[lo : hi + 1] - offsets[lo], group[0].num_perm
             )
-            sizes = [len(todo[spec.name][2]) for spec in busy]
             seeds = np.concatenate(
-                [np.tile(_BAND_SEEDS[spec.name], (k, 1)) for spec, k in zip(busy, sizes, strict=True)]
+                [np.tile(_BAND_SEEDS[spec.name], (k, 1)) for spec, k in zip(group, sizes, strict=True)]
             )
-            folded = _fold(seeds, mins, busy[0].rows)
+            folded = _fold(seeds, mins, group[0].rows)
             at = 0
-            for spec, k in zip(busy, sizes, strict=True):
+            for spec, k in zip(group, sizes, strict=True):
                 live, inv = todo[spec.name][:2]
                 part_keys = folded[at : at + k]
                 at += k
-                keys[spec.name][live] = part_keys if inv is None else part_keys[inv]
+                if k:
+                    keys[spec.name][live] = part_keys if inv is None else part_keys[inv]
     return _Parts(text_hash, keys)
 
 
-def _minhash(tok: np.ndarray, grams: np.ndarray, a: np.ndarray, m: np.ndarray, num_perm: int) -> np.ndarray:
-    """MinHash signatures (one row of ``num_perm`` uint64 per range) of the shingle sets of token
-    ranges [a, a + m); a range shorter than a shingle is one shingle of all its tokens."""
+def _shingles(
+    tok: np.ndarray, grams: np.ndarray, a: np.ndarray, m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The shingle hashes of token ranges [a, a + m), laid end to end, and each range's offsets
+    into them; a range shorter than a shingle is one shingle of all its tokens."""
     count = np.where(m >= SHINGLE, m - SHINGLE + 1, 1)
     offsets = np.zeros(len(m) + 1, dtype=np.int64)
     np.cumsum(count, out=offsets[1:])
@@ -589,10 +610,15 @@ def _minhash(tok: np.ndarray, grams: np.ndarray, a: np.ndarray, m: np.ndarray, n
             short = np.flatnonzero(m == width)
             if len(short):
                 flat[offsets[short]] = _ngrams(tok, a[short], width)
+    return flat, offsets
+
+
+def _minhash(flat: np.ndarray, offsets: np.ndarray, num_perm: int) -> np.ndarray:
+    """MinHash signatures (one row of ``num_perm`` uint64 per range) of ``_shingles`` output."""
     matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
-        flat, offsets.astype(np.uint64), num_perm, MINHASH_SEED
+        np.ascontiguousarray(flat), offsets.astype(np.uint64), num_perm, MINHASH_SEED
     )
-    return np.array(matrix.to_rows(), dtype=np.uint64).reshape(len(m), num_perm)
+    return np.array(matrix.to_rows(), dtype=np.uint64).reshape(len(offsets) - 1, num_perm)
 
 
 def _fold(seeds: np.ndarray, mins: np.ndarray, rows: int) -> np.ndarray:

@@ -17,7 +17,6 @@ import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +28,7 @@ from distillguard.kernels.text import prompt_text
 from distillguard.respond.enforcement import Enforcement, EnforcementStore
 from distillguard.respond.metrics import Metrics
 from distillguard.respond.policy import BLOCKS, Action, Policy
-from distillguard.respond.state import State, WindowCounts
+from distillguard.respond.state import Hit, State, Take, WindowCounts
 from distillguard.respond.watchlist import Watchlist
 
 log = logging.getLogger("distillguard.respond")
@@ -253,14 +252,15 @@ class DecisionEngine:
         self.watchlist = watchlist or Watchlist()
         self.kernels = kernels or SignalKernels()
         self.metrics = metrics or Metrics()
-        # One thread decides: NumPy kernels and the Redis client hold the GIL for most of a decision,
-        # so more threads only add contention with the event loop.
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decide")
 
     def close(self) -> None:
-        """Stop the decision thread and release state and database connections."""
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        """Release state and database connections."""
         self.state.close()
+        self.store.close()
+
+    async def aclose(self) -> None:
+        """``close`` from the event loop that used ``adecide_many``."""
+        await self.state.aclose()
         self.store.close()
 
     def facts(self, req: DecideRequest, signals: Signals, counts: WindowCounts) -> dict[str, Any]:
@@ -346,7 +346,7 @@ class DecisionEngine:
         self,
         reqs: Sequence[DecideRequest],
         now: float | None = None,
-        signals: Sequence[Signals] | None = None,
+        signals: Sequence[Signals | None] | None = None,
     ) -> list[Decision]:
         """Decide a micro-batch: kernels in one vectorised pass, window counts in one state call,
         token buckets in one more; each decision is the one the request would get alone, in order.
@@ -354,57 +354,21 @@ class DecisionEngine:
         A request whose signals or policy evaluation fails is answered ``fail_open("error")`` (and
         counted) without failing the rest of the batch.
         """
-        if not reqs:
-            return []
-        clock = time.time() if now is None else now
-        nows = [r.ts if r.ts is not None and now is None else clock for r in reqs]
-        sigs = list(signals) if signals is not None else self._signals(reqs)
-        live = [i for i, s in enumerate(sigs) if s is not None]
-        counts = self.state.record_many(
-            [(reqs[i].account_id, nows[i], sigs[i].intent != "none") for i in live]
-        )
-        out: list[Decision | None] = [None] * len(reqs)
-        pending: list[tuple[int, WindowCounts, list[Enforcement], list[Enforcement], Enforcement | None]] = []
-        for i, c in zip(live, counts, strict=True):
-            req, sig = reqs[i], sigs[i]
-            try:
-                facts = self.facts(req, sig, c)
-                existing = self.store.for_subjects(self._subjects(req, facts["cluster"]), nows[i])
-                new = self._order(req, facts, existing, nows[i])
-            except Exception:  # one request's failure must not take its batch with it
-                log.exception("deciding for %s failed; allowed (fail open)", req.account_id)
-                continue
-            records = [*existing, *new]
-            pending.append((i, c, records, new, self._bucket(records, nows[i])))
-        limited = [(i, b) for i, _, _, _, b in pending if b is not None]
-        waits = dict(
-            zip(
-                (i for i, _ in limited),
-                self.state.take_many(
-                    [
-                        (f"{b.scope}:{b.subject}", float(b.params["rate"]), float(b.params["burst"]), nows[i])
-                        for i, b in limited
-                    ]
-                ),
-                strict=True,
-            )
-        )
-        for i, c, records, new, b in pending:
-            d = self._outcome(records, nows[i], b, waits.get(i, 0.0))
-            d.new_enforcements = new
-            d.signals = sigs[i]
-            d.window = c
-            out[i] = d
-        result = []
-        for d in out:
-            if d is None:
-                self.metrics.fail_open.labels("error").inc()
-                d = fail_open("error")
-            self.metrics.decisions.labels(d.decision).inc()
-            result.append(d)
-        return result
+        batch = _Batch.start(self, reqs, now, signals)
+        batch.counted(self.state.record_many(batch.hits()))
+        batch.waited(self.state.take_many(batch.takes()))
+        return batch.finish()
 
-    def _signals(self, reqs: Sequence[DecideRequest]) -> list[Signals | None]:
+    async def adecide_many(self, reqs: Sequence[DecideRequest]) -> list[Decision]:
+        """``decide_many`` for an event loop: the same steps, with the state calls awaited (so a slow
+        state store holds up no other request, and no thread hands the GIL back and forth)."""
+        batch = _Batch.start(self, reqs, None, None)
+        batch.counted(await self.state.arecord_many(batch.hits()))
+        batch.waited(await self.state.atake_many(batch.takes()))
+        return batch.finish()
+
+    def signals_many(self, reqs: Sequence[DecideRequest]) -> list[Signals | None]:
+        """Signals of each request; None for one whose kernels failed (the rest are unaffected)."""
         try:
             return list(self.kernels.many([r.messages for r in reqs]))
         except Exception:
@@ -485,3 +449,84 @@ class DecisionEngine:
             headers["X-DistillGuard-Decision"] = "shape"
             return Decision("shape", 200, reasons, reasoning, limits, headers, records)
         return Decision("allow", 200, reasons, headers=headers, enforcements=records)
+
+
+@dataclass
+class _Batch:
+    """One micro-batch between its steps: signals, window counts, orders, token buckets, answers."""
+
+    engine: DecisionEngine
+    reqs: Sequence[DecideRequest]
+    nows: list[float]
+    sigs: list[Signals | None]
+    live: list[int]
+    pending: list[tuple[int, WindowCounts, list[Enforcement], list[Enforcement], Enforcement | None]] = field(
+        default_factory=list
+    )
+    waits: dict[int, float] = field(default_factory=dict)
+
+    @classmethod
+    def start(
+        cls,
+        engine: DecisionEngine,
+        reqs: Sequence[DecideRequest],
+        now: float | None,
+        signals: Sequence[Signals | None] | None,
+    ) -> _Batch:
+        """Timestamps and signals (computed here unless given)."""
+        clock = time.time() if now is None else now
+        nows = [r.ts if r.ts is not None and now is None else clock for r in reqs]
+        sigs = list(signals) if signals is not None else engine.signals_many(reqs)
+        return cls(engine, reqs, nows, sigs, [i for i, s in enumerate(sigs) if s is not None])
+
+    def hits(self) -> list[Hit]:
+        """What the window state counts: one hit per request with signals."""
+        return [(self.reqs[i].account_id, self.nows[i], self.sigs[i].intent != "none") for i in self.live]  # type: ignore[union-attr]
+
+    def counted(self, counts: list[WindowCounts]) -> None:
+        """Evaluate the policy with the window counts; order new enforcement records."""
+        e = self.engine
+        for i, c in zip(self.live, counts, strict=True):
+            req, sig, now = self.reqs[i], self.sigs[i], self.nows[i]
+            assert sig is not None
+            try:
+                facts = e.facts(req, sig, c)
+                existing = e.store.for_subjects(e._subjects(req, facts["cluster"]), now)
+                new = e._order(req, facts, existing, now)
+            except Exception:  # one request's failure must not take its batch with it
+                log.exception("deciding for %s failed; allowed (fail open)", req.account_id)
+                continue
+            records = [*existing, *new]
+            self.pending.append((i, c, records, new, e._bucket(records, now)))
+
+    def takes(self) -> list[Take]:
+        """Token-bucket draws of the rate-limited requests."""
+        return [
+            (f"{b.scope}:{b.subject}", float(b.params["rate"]), float(b.params["burst"]), self.nows[i])
+            for i, _, _, _, b in self.pending
+            if b is not None
+        ]
+
+    def waited(self, waits: list[float]) -> None:
+        """Record each rate-limited request's wait."""
+        limited = [i for i, _, _, _, b in self.pending if b is not None]
+        self.waits = dict(zip(limited, waits, strict=True))
+
+    def finish(self) -> list[Decision]:
+        """Each request's decision, in order; fail open where a step failed."""
+        e = self.engine
+        out: list[Decision | None] = [None] * len(self.reqs)
+        for i, c, records, new, b in self.pending:
+            d = e._outcome(records, self.nows[i], b, self.waits.get(i, 0.0))
+            d.new_enforcements = new
+            d.signals = self.sigs[i]
+            d.window = c
+            out[i] = d
+        result = []
+        for d in out:
+            if d is None:
+                e.metrics.fail_open.labels("error").inc()
+                d = fail_open("error")
+            e.metrics.decisions.labels(d.decision).inc()
+            result.append(d)
+        return result

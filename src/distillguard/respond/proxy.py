@@ -74,7 +74,7 @@ def create_proxy_app(cfg: ProxyConfig) -> FastAPI:
         yield
         await client.aclose()
         recorder.close()
-        engine.close()
+        await engine.aclose()
 
     app = FastAPI(title="distillguard proxy", lifespan=lifespan)
     app.state.engine = engine

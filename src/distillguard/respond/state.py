@@ -20,13 +20,14 @@ trying Redis again every ``retry_s`` seconds. Counts made during the outage stay
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -62,8 +63,20 @@ class State(Protocol):
         """Take one token per ``(key, rate, burst, now)``: 0.0 when granted, else seconds until one is free."""
         ...
 
+    async def arecord_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
+        """``record_many`` for an event loop."""
+        ...
+
+    async def atake_many(self, takes: Sequence[Take]) -> list[float]:
+        """``take_many`` for an event loop."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections, from the event loop that used the awaited calls."""
         ...
 
 
@@ -177,12 +190,23 @@ class MemoryState(_Single):
                 self._sweep_tokens(max(now for _, _, _, now in takes))
         return out
 
+    async def arecord_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
+        """``record_many``: in process there is nothing to wait for."""
+        return self.record_many(hits)
+
+    async def atake_many(self, takes: Sequence[Take]) -> list[float]:
+        """``take_many``: in process there is nothing to wait for."""
+        return self.take_many(takes)
+
     def _sweep_tokens(self, now: float) -> None:
         # A bucket that has refilled to its burst is the same as no bucket: forget it.
         self._tokens = {k: v for k, v in self._tokens.items() if v[0] + max(0.0, now - v[1]) * v[2] < v[3]}
         self._tokens_sweep = max(4096, 2 * len(self._tokens))
 
     def close(self) -> None:
+        """Nothing to release."""
+
+    async def aclose(self) -> None:
         """Nothing to release."""
 
 
@@ -269,37 +293,101 @@ class RedisState(_Single):
         self._window = self.client.register_script(_WINDOW_LUA)
         self._bucket = self.client.register_script(_BUCKET_LUA)
         self._ttl = str(math.ceil(window_s) + 60)
+        self.url = url
+        self.timeout_s = timeout_s
+        self._aloop: asyncio.AbstractEventLoop | None = None
+        self._aio: tuple[Any, Any, Any] = (None, None, None)
+        self._closing: set[asyncio.Task[None]] = set()
 
     def ping(self) -> bool:
         """Whether Redis answers."""
         return bool(self.client.ping())
 
-    def record_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
-        """Count a batch of requests and return each one's window counts (one round trip)."""
-        if not hits:
-            return []
+    def _window_call(self, hits: Sequence[Hit]) -> tuple[list[str], list[str | int]]:
         keys = [f"{self.prefix}w:{account}" for account, _, _ in hits]
         args: list[str | int] = [self.buckets, self._ttl]
         for _, now, extraction in hits:
             args += [math.floor(now / self.slot_s), "1" if extraction else "0"]
-        flat = self._window(keys=keys, args=args)
+        return keys, args
+
+    def _bucket_call(self, takes: Sequence[Take]) -> tuple[list[str], list[float]]:
+        keys = [f"{self.prefix}tb:{key}" for key, _, _, _ in takes]
+        args: list[float] = []
+        for _, rate, burst, now in takes:
+            args += [rate, burst, now]
+        return keys, args
+
+    @staticmethod
+    def _counts(flat: Sequence[int]) -> list[WindowCounts]:
         return [WindowCounts(int(flat[i]), int(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+    def record_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
+        """Count a batch of requests and return each one's window counts (one round trip)."""
+        if not hits:
+            return []
+        keys, args = self._window_call(hits)
+        return self._counts(self._window(keys=keys, args=args))
 
     def take_many(self, takes: Sequence[Take]) -> list[float]:
         """Token buckets for a batch, in one round trip."""
         if not takes:
             return []
-        keys = [f"{self.prefix}tb:{key}" for key, _, _, _ in takes]
-        args: list[float] = []
-        for _, rate, burst, now in takes:
-            args += [rate, burst, now]
+        keys, args = self._bucket_call(takes)
         return [float(w) for w in self._bucket(keys=keys, args=args)]
+
+    def _async(self) -> tuple[Any, Any, Any]:
+        """The asyncio client and scripts of the running event loop (made on first use in it)."""
+        loop = asyncio.get_running_loop()
+        if self._aloop is not loop:
+            from redis import asyncio as aioredis
+
+            client = aioredis.Redis.from_url(
+                self.url,
+                socket_timeout=self.timeout_s,
+                socket_connect_timeout=self.timeout_s,
+                health_check_interval=0,
+                max_connections=256,
+            )
+            self._aio = (client, client.register_script(_WINDOW_LUA), client.register_script(_BUCKET_LUA))
+            self._aloop = loop
+        return self._aio
+
+    async def arecord_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
+        """``record_many`` over the event loop's own connection pool."""
+        if not hits:
+            return []
+        _, window, _ = self._async()
+        keys, args = self._window_call(hits)
+        return self._counts(await window(keys=keys, args=args))
+
+    async def atake_many(self, takes: Sequence[Take]) -> list[float]:
+        """``take_many`` over the event loop's own connection pool."""
+        if not takes:
+            return []
+        _, _, bucket = self._async()
+        keys, args = self._bucket_call(takes)
+        return [float(w) for w in await bucket(keys=keys, args=args)]
 
     def reset_connections(self) -> None:
         """Drop every pooled connection (the next command opens a fresh one)."""
         # In-use connections are left alone: closing them under another thread breaks its command
-        # mid-flight; if their server is gone they fail and are dropped on their own.
+        # mid-flight; if their server is gone they fail and are dropped on their own. The asyncio
+        # client is dropped whole (its pool cannot be reached from another thread); the next
+        # awaited command makes a fresh one.
         self.client.connection_pool.disconnect(inuse_connections=False)
+        old, loop = self._aio[0], self._aloop
+        self._aio, self._aloop = (None, None, None), None
+        if old is not None and loop is not None and not loop.is_closed():
+            # Closing is a coroutine of the client's own loop: hand it over, from whichever thread.
+            loop.call_soon_threadsafe(lambda: self._closing.add(loop.create_task(old.aclose())))
+
+    async def aclose(self) -> None:
+        """Close the event loop's client (call from that loop), then the connection pool."""
+        client = self._aio[0]
+        if client is not None and self._aloop is asyncio.get_running_loop():
+            await client.aclose()
+        self._aio, self._aloop = (None, None, None), None
+        self.close()
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -376,6 +464,32 @@ class FailoverState(_Single):
                 return waits
         return self.fallback.take_many(takes)
 
+    async def arecord_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
+        """``record_many`` awaited: Redis, or in process while Redis is away."""
+        if self._use_primary():
+            started = time.monotonic()
+            try:
+                counts = await self.primary.arecord_many(hits)
+            except Exception as exc:  # fail open, as above
+                self._failed(exc)
+            else:
+                self._recovered(started)
+                return counts
+        return self.fallback.record_many(hits)
+
+    async def atake_many(self, takes: Sequence[Take]) -> list[float]:
+        """``take_many`` awaited: Redis, or in process while Redis is away."""
+        if self._use_primary():
+            started = time.monotonic()
+            try:
+                waits = await self.primary.atake_many(takes)
+            except Exception as exc:  # fail open, as above
+                self._failed(exc)
+            else:
+                self._recovered(started)
+                return waits
+        return self.fallback.take_many(takes)
+
     def _recovered(self, started: float) -> None:
         # Only a command sent after the outage began proves Redis is back; one that was in flight
         # when it began may still succeed and must not flip the state back.
@@ -392,6 +506,11 @@ class FailoverState(_Single):
     def close(self) -> None:
         """Close both stores."""
         self.primary.close()
+        self.fallback.close()
+
+    async def aclose(self) -> None:
+        """Close both stores from the event loop."""
+        await self.primary.aclose()
         self.fallback.close()
 
 
