@@ -127,6 +127,23 @@ async def _load(
     return latencies, errors, shed, time.perf_counter() - start
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a process and its live children (uvicorn's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _server_decide_seconds(url: str) -> tuple[float, float]:
     """Mean decide time from the server's histogram (sum / count)."""
     text = httpx.get(f"{url}/metrics").text
@@ -198,14 +215,17 @@ def bench_latency(redis_url: str, rates: list[int], seconds: float, workers: int
         )
         for rate in rates:
             s0, c0 = _server_decide_seconds(url)
+            cpu0 = _cpu_seconds(proc.pid)
             lat, errors, shed, elapsed = _run_loop(_load(port, rate, seconds, bodies))
+            cpu = _cpu_seconds(proc.pid) - cpu0
             s1, c1 = _server_decide_seconds(url)
             p50, p99 = _quantiles(lat)
             server_ms = (s1 - s0) / max(c1 - c0, 1) * 1e3
             print(
                 f"  offered {rate:>5}/s for {seconds:g}s: achieved {len(lat) / elapsed:,.0f}/s, "
                 f"p50 {p50:.2f} ms, p99 {p99:.2f} ms (from when due), server decide mean {server_ms:.2f} ms, "
-                f"shed {shed} (over 1 s late), errors {errors}"
+                f"shed {shed} (over 1 s late), errors {errors}; service CPU {cpu / elapsed:.2f} cores, "
+                f"{cpu / max(len(lat), 1) * 1e6:,.0f} µs per decision"
             )
     finally:
         proc.terminate()
@@ -217,6 +237,9 @@ def bench_latency(redis_url: str, rates: list[int], seconds: float, workers: int
 
 
 def bench_throughput(redis_url: str, n: int) -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)  # as tune_for_serving does in the service
     prefix = f"dgbench:{uuid.uuid4().hex[:8]}:"
     state = RedisState(redis_url, prefix=prefix, timeout_s=1.0)
     engine = DecisionEngine(default_policy(), state, EnforcementStore("sqlite://"))

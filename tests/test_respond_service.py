@@ -541,3 +541,18 @@ def test_oversized_bodies_get_413(tmp_path: Path) -> None:
             f"{server.url}/v1/decide", json={**big, "messages": [{"role": "user", "content": "x"}]}
         )
         assert ok.status_code == 200
+
+
+def test_orders_the_database_refuses_are_not_enforced_from_memory(tmp_path: Path) -> None:
+    engine = _fresh_engine(tmp_path)
+    # The database goes away: writing the block that acct_camp's request orders fails.
+    engine.store.engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'missing' / 'enf.db'}")
+    msg = [{"role": "user", "content": "hello"}]
+    try:
+        blocked, ordinary = engine.decide_many([DecideRequest("acct_camp", msg), DecideRequest("a1", msg)])
+        assert blocked.fail_open and blocked.reasons == ["fail_open:error"]
+        assert ordinary.decision == "allow" and not ordinary.fail_open
+        # Nothing unwritten stays in force: a restart could not have known of it either.
+        assert engine.store.for_subjects([("account", "acct_camp")], time.time()) == []
+    finally:
+        engine.close()

@@ -13,10 +13,11 @@ reasoning, else ``allow``. Observe and flag-for-review only write audit records.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -332,7 +333,9 @@ class DecisionEngine:
                     status="pending" if spec.approval else "active",
                     params=params,
                 )
-                new.append(self.store.add(record))
+                # Indexed at once, so a later request of the same batch sees it; written to the
+                # database by the batch, in one transaction, before any answer goes out.
+                new.append(self.store.stage(record))
                 self.metrics.actions.labels(spec.action.value).inc()
         return new
 
@@ -356,6 +359,7 @@ class DecisionEngine:
         """
         batch = _Batch.start(self, reqs, now, signals)
         batch.counted(self.state.record_many(batch.hits()))
+        batch.persisted(self.store.persist, batch.orders())
         batch.waited(self.state.take_many(batch.takes()))
         return batch.finish()
 
@@ -364,6 +368,9 @@ class DecisionEngine:
         state store holds up no other request, and no thread hands the GIL back and forth)."""
         batch = _Batch.start(self, reqs, None, None)
         batch.counted(await self.state.arecord_many(batch.hits()))
+        if orders := batch.orders():
+            # A database commit (an fsync on SQLite) would stall every request on the loop.
+            await asyncio.to_thread(batch.persisted, self.store.persist, orders)
         batch.waited(await self.state.atake_many(batch.takes()))
         return batch.finish()
 
@@ -498,6 +505,20 @@ class _Batch:
                 continue
             records = [*existing, *new]
             self.pending.append((i, c, records, new, e._bucket(records, now)))
+
+    def orders(self) -> list[Enforcement]:
+        """Enforcement records this batch ordered (staged in memory, not yet written)."""
+        return [e for _, _, _, new, _ in self.pending for e in new]
+
+    def persisted(self, persist: Callable[[list[Enforcement]], None], orders: list[Enforcement]) -> None:
+        """Write the batch's orders; if that fails, the requests that ordered them fail open."""
+        if not orders:
+            return
+        try:
+            persist(orders)
+        except Exception:
+            log.exception("writing %d enforcement records failed; their requests fail open", len(orders))
+            self.pending = [p for p in self.pending if not p[3]]
 
     def takes(self) -> list[Take]:
         """Token-bucket draws of the rate-limited requests."""

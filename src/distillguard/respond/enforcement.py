@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -185,12 +185,27 @@ class EnforcementStore:
 
     def add(self, e: Enforcement) -> Enforcement:
         """Persist a new record and index it."""
-        with self.engine.begin() as con:
-            con.execute(insert(enforcements_table).values(**_row(e)))
+        self.persist([self.stage(e)])
+        return e
+
+    def stage(self, e: Enforcement) -> Enforcement:
+        """Index a new record in memory, to be written by ``persist``."""
         with self._lock:
             self._by_id[e.id] = e
             self._index.setdefault((e.scope, e.subject), []).append(e)
         return e
+
+    def persist(self, records: Sequence[Enforcement]) -> None:
+        """Write staged records in one transaction; on failure, unindex them and raise."""
+        try:
+            with self.engine.begin() as con:
+                con.execute(insert(enforcements_table), [_row(e) for e in records])
+        except Exception:
+            with self._lock:
+                for e in records:
+                    self._by_id.pop(e.id, None)
+                self._rebuild()
+            raise
 
     def decide(self, record_id: str, status: str, by: str, now: float | None = None) -> Enforcement:
         """Approve (``active``) or revoke (``revoked``) a record; raise KeyError for an unknown id."""
