@@ -144,6 +144,12 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
+def _redis_cpu(client: redis.Redis) -> float:
+    """CPU seconds the Redis server has used so far."""
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def _server_decide_seconds(url: str) -> tuple[float, float]:
     """Mean decide time from the server's histogram (sum / count)."""
     text = httpx.get(f"{url}/metrics").text
@@ -210,22 +216,25 @@ def bench_latency(redis_url: str, rates: list[int], seconds: float, workers: int
             for m in _prompts(max(int(max(rates) * seconds), 1000))
         ]
         _run_loop(_load(port, 200, 2.0, bodies))  # warm up connections and code paths
+        rclient = redis.Redis.from_url(redis_url)
         print(
             f"decision latency, POST /v1/decide over loopback, Redis state ({redis_url}), {workers} worker(s):"
         )
         for rate in rates:
             s0, c0 = _server_decide_seconds(url)
-            cpu0 = _cpu_seconds(proc.pid)
+            cpu0, gen0, red0 = _cpu_seconds(proc.pid), time.process_time(), _redis_cpu(rclient)
             lat, errors, shed, elapsed = _run_loop(_load(port, rate, seconds, bodies))
             cpu = _cpu_seconds(proc.pid) - cpu0
+            gen, red = time.process_time() - gen0, _redis_cpu(rclient) - red0
             s1, c1 = _server_decide_seconds(url)
             p50, p99 = _quantiles(lat)
             server_ms = (s1 - s0) / max(c1 - c0, 1) * 1e3
             print(
                 f"  offered {rate:>5}/s for {seconds:g}s: achieved {len(lat) / elapsed:,.0f}/s, "
                 f"p50 {p50:.2f} ms, p99 {p99:.2f} ms (from when due), server decide mean {server_ms:.2f} ms, "
-                f"shed {shed} (over 1 s late), errors {errors}; service CPU {cpu / elapsed:.2f} cores, "
-                f"{cpu / max(len(lat), 1) * 1e6:,.0f} µs per decision"
+                f"shed {shed} (over 1 s late), errors {errors}; CPU in cores: service {cpu / elapsed:.2f} "
+                f"({cpu / max(len(lat), 1) * 1e6:,.0f} µs per decision), load generator {gen / elapsed:.2f}, "
+                f"Redis {red / elapsed:.2f}"
             )
     finally:
         proc.terminate()
