@@ -618,7 +618,7 @@ def _shingles(
 def _minhash(flat: np.ndarray, offsets: np.ndarray, num_perm: int) -> np.ndarray:
     """MinHash signatures (one row of ``num_perm`` uint64 per range) of ``_shingles`` output."""
     matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
-        np.ascontiguousarray(flat), offsets.astype(np.uint64), num_perm, MINHASH_SEED
+        flat, offsets.astype(np.uint64), num_perm, MINHASH_SEED
     )
     return np.array(matrix.to_rows(), dtype=np.uint64).reshape(len(offsets) - 1, num_perm)
 

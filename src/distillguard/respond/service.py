@@ -32,6 +32,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
+from starlette.datastructures import Headers
 
 from distillguard.respond.batcher import DecisionBatcher
 from distillguard.respond.decision import DecideRequest, DecisionEngine, RequestError
@@ -192,17 +193,6 @@ async def respond(send: Send, status: int, body: bytes, headers: Mapping[str, st
     await send({"type": "http.response.body", "body": body})
 
 
-class HeaderView:
-    """Case-insensitive read access to ASGI request headers (what ``identity`` needs)."""
-
-    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        self._h = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        """The header's value, or ``default``."""
-        return self._h.get(name.lower(), default)
-
-
 class DecisionApp:
     """The decision service's ASGI entry point.
 
@@ -252,7 +242,7 @@ class DecisionApp:
 
     async def _ext_authz(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
-        account, kid, ip = identity(HeaderView(scope["headers"]), client[0] if client else None)
+        account, kid, ip = identity(Headers(scope=scope), client[0] if client else None)
         try:
             body = await read_body(receive, self.max_body_bytes)
         except BodyTooLarge:

@@ -25,14 +25,15 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 log = logging.getLogger("distillguard.respond")
 
+R = TypeVar("R")
 Hit = tuple[str, float, bool]  # (account, now, extraction)
 Take = tuple[str, float, float, float]  # (bucket key, rate per second, burst, now)
 
@@ -379,7 +380,12 @@ class RedisState(_Single):
         self._aio, self._aloop = (None, None, None), None
         if old is not None and loop is not None and not loop.is_closed():
             # Closing is a coroutine of the client's own loop: hand it over, from whichever thread.
-            loop.call_soon_threadsafe(lambda: self._closing.add(loop.create_task(old.aclose())))
+            loop.call_soon_threadsafe(self._close_later, loop, old)
+
+    def _close_later(self, loop: asyncio.AbstractEventLoop, client: Any) -> None:
+        task = loop.create_task(client.aclose())
+        self._closing.add(task)  # held until done, so the task is not collected half-way
+        task.add_done_callback(self._closing.discard)
 
     async def aclose(self) -> None:
         """Close the event loop's client (call from that loop), then the connection pool."""
@@ -438,57 +444,51 @@ class FailoverState(_Single):
         # Once the retry time has come, the next request that gets through decides whether Redis is back.
         return self._down_until <= time.monotonic()
 
-    def record_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
-        """Count in Redis, or in process while Redis is away."""
+    def _route(self, primary: Callable[[], R], fallback: Callable[[], R]) -> R:
+        """``primary()`` while Redis is in use and answers; else ``fallback()``."""
         if self._use_primary():
             started = time.monotonic()
             try:
-                counts = self.primary.record_many(hits)
+                result = primary()
             except Exception as exc:  # fail open: any failure of the primary store means the fallback
                 self._failed(exc)
             else:
                 self._recovered(started)
-                return counts
-        return self.fallback.record_many(hits)
+                return result
+        return fallback()
+
+    async def _aroute(self, primary: Callable[[], Awaitable[R]], fallback: Callable[[], R]) -> R:
+        """``_route`` with the Redis call awaited."""
+        if self._use_primary():
+            started = time.monotonic()
+            try:
+                result = await primary()
+            except Exception as exc:  # fail open, as above
+                self._failed(exc)
+            else:
+                self._recovered(started)
+                return result
+        return fallback()
+
+    def record_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
+        """Count in Redis, or in process while Redis is away."""
+        return self._route(lambda: self.primary.record_many(hits), lambda: self.fallback.record_many(hits))
 
     def take_many(self, takes: Sequence[Take]) -> list[float]:
         """Token buckets in Redis, or in process while Redis is away."""
-        if self._use_primary():
-            started = time.monotonic()
-            try:
-                waits = self.primary.take_many(takes)
-            except Exception as exc:  # fail open, as above
-                self._failed(exc)
-            else:
-                self._recovered(started)
-                return waits
-        return self.fallback.take_many(takes)
+        return self._route(lambda: self.primary.take_many(takes), lambda: self.fallback.take_many(takes))
 
     async def arecord_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
         """``record_many`` awaited: Redis, or in process while Redis is away."""
-        if self._use_primary():
-            started = time.monotonic()
-            try:
-                counts = await self.primary.arecord_many(hits)
-            except Exception as exc:  # fail open, as above
-                self._failed(exc)
-            else:
-                self._recovered(started)
-                return counts
-        return self.fallback.record_many(hits)
+        return await self._aroute(
+            lambda: self.primary.arecord_many(hits), lambda: self.fallback.record_many(hits)
+        )
 
     async def atake_many(self, takes: Sequence[Take]) -> list[float]:
         """``take_many`` awaited: Redis, or in process while Redis is away."""
-        if self._use_primary():
-            started = time.monotonic()
-            try:
-                waits = await self.primary.atake_many(takes)
-            except Exception as exc:  # fail open, as above
-                self._failed(exc)
-            else:
-                self._recovered(started)
-                return waits
-        return self.fallback.take_many(takes)
+        return await self._aroute(
+            lambda: self.primary.atake_many(takes), lambda: self.fallback.take_many(takes)
+        )
 
     def _recovered(self, started: float) -> None:
         # Only a command sent after the outage began proves Redis is back; one that was in flight
