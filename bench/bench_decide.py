@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import resource
@@ -221,6 +222,10 @@ def bench_latency(redis_url: str, rates: list[int], seconds: float, workers: int
             f"decision latency, POST /v1/decide over loopback, Redis state ({redis_url}), {workers} worker(s):"
         )
         for rate in rates:
+            # The load generator is Python too: freeze what it holds (the request bodies, the
+            # corpora) so that a full collection cannot pause it mid-run and count as latency.
+            gc.collect()
+            gc.freeze()
             s0, c0 = _server_decide_seconds(url)
             cpu0, gen0, red0 = _cpu_seconds(proc.pid), time.process_time(), _redis_cpu(rclient)
             lat, errors, shed, elapsed = _run_loop(_load(port, rate, seconds, bodies))

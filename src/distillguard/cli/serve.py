@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,7 +26,7 @@ ScanLogsOption = typer.Option(
     help="The logs those scans read: learn every template key campaigns share (repeatable)."
 )
 SightingsOption = typer.Option(help="Partner sightings file, JSON lines (repeatable).")
-# Per-request work uvicorn would otherwise do: we read X-Forwarded-For ourselves (service.identity),
+# The reverse proxy runs on uvicorn. Per-request work uvicorn would otherwise do: we read X-Forwarded-For ourselves (service.identity),
 # log decisions through metrics rather than an access line, and a gateway needs no Server or Date header.
 SERVER_OPTIONS: dict[str, object] = {
     "log_level": "warning",
@@ -63,6 +64,7 @@ def _config(
 
 
 def _run(app: object, host: str, port: int, what: str) -> None:
+    """Serve the reverse proxy with uvicorn (its cost per request is the upstream model call)."""
     import uvicorn
 
     from distillguard.respond.service import tune_for_serving
@@ -72,6 +74,20 @@ def _run(app: object, host: str, port: int, what: str) -> None:
     err.print(f"{what} on http://{host}:{port}", highlight=False)
     # uvicorn handles SIGINT/SIGTERM: stops accepting, finishes in-flight requests, runs shutdown.
     uvicorn.run(app, host=host, port=port, lifespan="on", **SERVER_OPTIONS)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    from distillguard.respond import http
+
+    try:
+        return http.bind(host, port)
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+# The decision service's own HTTP server refuses bodies past this much more than the service's
+# limit; below it the service answers 413 itself, with a JSON error body.
+_BODY_SLACK = 1 << 20
 
 
 def serve(
@@ -101,8 +117,7 @@ def serve(
             )
         import os
 
-        import uvicorn
-
+        from distillguard.respond import http
         from distillguard.respond.watchlist import Watchlist
 
         try:  # fail here, with a clear message, rather than in every worker
@@ -117,20 +132,29 @@ def serve(
         err.print(
             f"distillguard decision service on http://{host}:{port} ({workers} workers)", highlight=False
         )
-        uvicorn.run(
+        sock = _listen(host, port)
+        status = http.run_workers(
             "distillguard.respond.service:app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            **SERVER_OPTIONS,
+            sock,
+            workers,
+            max_body_bytes=cfg.max_body_bytes + _BODY_SLACK,
         )
+        if status:
+            raise typer.Exit(status)
         return
+    from distillguard.respond import http
+    from distillguard.respond.service import tune_for_serving
+
     try:
         app = create_app(cfg)
     except (WatchlistError, ValueError) as exc:
         raise fail(str(exc)) from None
-    _run(app, host, port, "distillguard decision service")
+    sock = _listen(host, port)
+    tune_for_serving()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    err.print(f"distillguard decision service on http://{host}:{port}", highlight=False)
+    # SIGINT/SIGTERM: stop accepting, finish requests in flight, then the app's shutdown.
+    http.run(app, sock, max_body_bytes=cfg.max_body_bytes + _BODY_SLACK)
 
 
 def proxy(

@@ -36,6 +36,7 @@ requests repeat them, and each distinct part is MinHashed once.
 from __future__ import annotations
 
 import hashlib
+import os
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,11 @@ import pyarrow.compute as pc
 import rensa
 
 from distillguard.kernels import text as _text
+
+try:  # the compiled small-batch path; the package builds it where a C compiler is available
+    from distillguard.kernels import _fingerprint as _native_module
+except ImportError:  # pragma: no cover - exercised only on installs without a compiler
+    _native_module = None
 
 Message = dict[str, Any]
 
@@ -454,8 +460,92 @@ class _Parts:
     keys: dict[str, np.ndarray]  # per part, int64 (n_requests, bands); rows of empty parts unused
 
 
-def _analyse(systems: Sequence[str], users: Sequence[str], with_keys: bool = True) -> _Parts:
-    """Text hashes (and band keys) of every part of every request; the one code path for all APIs."""
+# rensa's MinHash algorithm that _fingerprint.c re-implements; another version means NumPy + rensa.
+_NATIVE_RENSA_ALGORITHM = 2
+# Batches up to this many requests take the compiled path when it is there (see ``native_available``).
+NATIVE_MAX_BATCH = 256
+
+
+@cache
+def native_available() -> bool:
+    """Whether the compiled small-batch path is built, enabled and agrees with rensa here.
+
+    ``DISTILLGUARD_NATIVE_TEMPLATES=0`` turns it off. It is trusted only when rensa reports the
+    MinHash algorithm it re-implements and gives the same signatures on a sample; otherwise every
+    batch takes the NumPy path, which gives the same keys more slowly on small batches.
+    """
+    if _native_module is None or os.environ.get("DISTILLGUARD_NATIVE_TEMPLATES", "1") == "0":
+        return False
+    if getattr(rensa.RMinHash, "ALGORITHM_VERSION", None) != _NATIVE_RENSA_ALGORITHM:
+        return False
+    cls, lower = _tables()
+    _native_module.configure(
+        cls,
+        lower,
+        (
+            _BASE,
+            _TOKEN_SALT,
+            int(_POS_SALT),
+            int(_LEN_MUL),
+            int(_NUM_HASH),
+            int(_NAME_HASH),
+            tuple(int(m) for m in _SHINGLE_MUL),
+            tuple(int(s) for s in _SHINGLE_SALT),
+            HEAD_TOKENS,
+            TAIL_TOKENS,
+            MIN_LINE_TOKENS,
+        ),
+        tuple((p.bands, p.rows, int(_PART_SALT[p.name]), tuple(_BAND_SEEDS[p.name].tolist())) for p in PARTS),
+        MINHASH_SEED,
+    )
+    rng = np.random.default_rng(MINHASH_SEED)
+    for k, spec in enumerate(PARTS):
+        for size in (1, 2, 7, 40, 300):
+            sample = rng.integers(0, 2**64 - 1, size=size, dtype=np.uint64, endpoint=True)
+            mins = np.frombuffer(_native_module.minhash(sample.tobytes(), k), dtype=np.uint32)
+            if not np.array_equal(mins, _minhash(sample, np.array([0, size]), spec.num_perm)[0]):
+                return False
+    return True
+
+
+def _analyse_native(systems: Sequence[str], users: Sequence[str], with_keys: bool) -> _Parts:
+    """``_analyse`` in compiled code, one text at a time (no fixed cost per NumPy call)."""
+    index: dict[str, int] = {}
+    sys_id = [index.setdefault(s, len(index)) if s else -1 for s in systems]
+    usr_id = [index.setdefault(u, len(index)) if u else -1 for u in users]
+    n = len(users)
+    th, keys = _native_module.analyse([_prepare(t) for t in index], sys_id, usr_id, with_keys)
+    hashes = np.frombuffer(th, dtype=np.uint64).reshape(len(PARTS), n)
+    return _Parts(
+        {p.name: hashes[k] for k, p in enumerate(PARTS)},
+        {
+            p.name: np.frombuffer(keys[k], dtype=np.int64).reshape(n, p.bands)
+            if keys is not None
+            else np.zeros((n, p.bands), dtype=np.int64)
+            for k, p in enumerate(PARTS)
+        },
+    )
+
+
+def _analyse(
+    systems: Sequence[str], users: Sequence[str], with_keys: bool = True, native: bool | None = None
+) -> _Parts:
+    """Text hashes (and band keys) of every part of every request; the one entry for all APIs.
+
+    Batches of up to ``NATIVE_MAX_BATCH`` requests take the compiled path when ``native_available``
+    (``native`` forces the choice; tests compare the two); larger ones take the NumPy path below.
+    """
+    if native is None:
+        native = len(users) <= NATIVE_MAX_BATCH and native_available()
+    if native:
+        if not native_available():
+            raise RuntimeError("the compiled template fingerprint path is not available here")
+        return _analyse_native(systems, users, with_keys)
+    return _analyse_numpy(systems, users, with_keys)
+
+
+def _analyse_numpy(systems: Sequence[str], users: Sequence[str], with_keys: bool = True) -> _Parts:
+    """``_analyse`` vectorised over the whole batch in NumPy, MinHash by rensa."""
     n = len(users)
     index: dict[str, int] = {}
     sys_id = np.fromiter((index.setdefault(s, len(index)) if s else -1 for s in systems), np.int64, n)

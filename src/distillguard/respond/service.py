@@ -35,7 +35,7 @@ from sqlalchemy import text
 from starlette.datastructures import Headers
 
 from distillguard.respond.batcher import DecisionBatcher
-from distillguard.respond.decision import DecideRequest, DecisionEngine, RequestError
+from distillguard.respond.decision import DecideRequest, Decision, DecisionEngine, RequestError
 from distillguard.respond.enforcement import EnforcementStore
 from distillguard.respond.metrics import Metrics
 from distillguard.respond.policy import Policy, default_policy, load_policy
@@ -182,15 +182,11 @@ async def read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def respond(send: Send, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
-    """Send one whole HTTP answer over ASGI."""
-    raw = [(b"content-length", str(len(body)).encode())]
-    if body:
-        raw += _JSON
-    if headers:
-        raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
+Reply = Callable[[int, list[tuple[bytes, bytes]], bytes], None]
+
+
+def _headers(headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
 
 
 class DecisionApp:
@@ -200,6 +196,10 @@ class DecisionApp:
     once per request, and FastAPI's routing, dependency and middleware layers cost more CPU than a
     micro-batched decision does (measured in ``bench/bench_decide.py``). Every other path, and the
     lifespan, go to the FastAPI app ``api``.
+
+    ``handle_fast`` answers the same two routes through a callback: ``http.py``'s server calls it
+    with the whole request, and the answer is written when the batch is decided, with no task or
+    future per request. Both paths run the same code (``_handle``).
     """
 
     def __init__(self, api: FastAPI, batcher: DecisionBatcher, max_body_bytes: int) -> None:
@@ -208,49 +208,82 @@ class DecisionApp:
         self.max_body_bytes = max_body_bytes
         self.state = api.state
 
+    @staticmethod
+    def _route(scope: Scope) -> str | None:
+        path = scope["path"]
+        if path == "/v1/decide":
+            return "decide" if scope["method"] == "POST" else None
+        if path.startswith("/v1/ext_authz/") or path == "/v1/ext_authz":
+            return "ext_authz"
+        return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route one ASGI event."""
-        if scope["type"] == "http":
-            path = scope["path"]
-            if path == "/v1/decide":
-                if scope["method"] == "POST":
-                    return await self._decide(scope, receive, send)
-            elif path.startswith("/v1/ext_authz/") or path == "/v1/ext_authz":
-                return await self._ext_authz(scope, receive, send)
-        await self.api(scope, receive, send)
-
-    async def _bad(self, send: Send, field: str, reason: str, status: int = 400) -> None:
-        self.batcher.engine.metrics.bad_requests.inc()
-        await respond(send, status, orjson.dumps(error_body(field, reason)))
-
-    async def _decide(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            raw = await read_body(receive, self.max_body_bytes)
-        except BodyTooLarge:
-            return await self._bad(send, "", f"body over {self.max_body_bytes} bytes", 413)
-        try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            return await self._bad(send, "", f"body is not valid JSON: {exc}")
-        try:
-            req = DecideRequest.from_json(obj)
-        except RequestError as exc:
-            return await self._bad(send, exc.field, exc.reason)
-        decision = await self.batcher.decide(req)
-        explain = _explain(scope.get("query_string", b""))
-        await respond(send, 200, orjson.dumps(decision.to_json(explain)))
-
-    async def _ext_authz(self, scope: Scope, receive: Receive, send: Send) -> None:
-        client = scope.get("client")
-        account, kid, ip = identity(Headers(scope=scope), client[0] if client else None)
+        route = self._route(scope) if scope["type"] == "http" else None
+        if route is None:
+            await self.api(scope, receive, send)
+            return
         try:
             body = await read_body(receive, self.max_body_bytes)
         except BodyTooLarge:
+            body = None
+        answer: asyncio.Future[tuple[int, list[tuple[bytes, bytes]], bytes]] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+        def reply(status: int, headers: list[tuple[bytes, bytes]], data: bytes) -> None:
+            if not answer.done():
+                answer.set_result((status, headers, data))
+
+        self._handle(route, scope, body, reply)
+        status, headers, data = await answer
+        raw = [(b"content-length", str(len(data)).encode()), *headers]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": data})
+
+    def handle_fast(self, scope: Scope, body: bytes, reply: Reply) -> bool:
+        """Answer ``/v1/decide`` and ``/v1/ext_authz`` through ``reply(status, headers, body)``
+        (called once, maybe later); False for any other request, which then goes through ASGI."""
+        route = self._route(scope)
+        if route is None:
+            return False
+        self._handle(route, scope, body if len(body) <= self.max_body_bytes else None, reply)
+        return True
+
+    def _handle(self, route: str, scope: Scope, body: bytes | None, reply: Reply) -> None:
+        if body is None:
             # Envoy's with_request_body sends at most max_request_bytes; more is a misconfiguration.
-            return await self._bad(send, "", f"body over {self.max_body_bytes} bytes", 413)
+            return self._bad(reply, "", f"body over {self.max_body_bytes} bytes", 413)
+        if route == "decide":
+            return self._decide(scope, body, reply)
+        return self._ext_authz(scope, body, reply)
+
+    def _bad(self, reply: Reply, field: str, reason: str, status: int = 400) -> None:
+        self.batcher.engine.metrics.bad_requests.inc()
+        reply(status, _JSON, orjson.dumps(error_body(field, reason)))
+
+    def _decide(self, scope: Scope, body: bytes, reply: Reply) -> None:
+        try:
+            obj = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            return self._bad(reply, "", f"body is not valid JSON: {exc}")
+        try:
+            req = DecideRequest.from_json(obj)
+        except RequestError as exc:
+            return self._bad(reply, exc.field, exc.reason)
+        explain = _explain(scope.get("query_string", b""))
+
+        def answer(decision: Decision) -> None:
+            reply(200, _JSON, orjson.dumps(decision.to_json(explain)))
+
+        self.batcher.submit(req, answer)
+
+    def _ext_authz(self, scope: Scope, body: bytes, reply: Reply) -> None:
+        client = scope.get("client")
+        account, kid, ip = identity(Headers(scope=scope), client[0] if client else None)
         if not account:
-            return await respond(
-                send, 403, orjson.dumps({"error": "no account: send x-distillguard-account or a bearer key"})
+            return reply(
+                403, _JSON, orjson.dumps({"error": "no account: send x-distillguard-account or a bearer key"})
             )
         messages: list[dict[str, str]] = []
         model = None
@@ -263,13 +296,16 @@ class DecisionApp:
             except (orjson.JSONDecodeError, RequestError):
                 # Envoy forwards whatever the client sent; a body we cannot read is the upstream's to reject.
                 pass
-        decision = await self.batcher.decide(
-            DecideRequest(account, messages, api_key_id=kid, ip=ip, model=model)
-        )
-        if decision.decision == "deny":
-            denied = {"error": {"type": "distillguard_denied", "reasons": decision.reasons}}
-            return await respond(send, decision.status, orjson.dumps(denied), decision.headers)
-        await respond(send, 200, b"", decision.headers)
+
+        def answer(decision: Decision) -> None:
+            headers = _headers(decision.headers)
+            if decision.decision == "deny":
+                denied = {"error": {"type": "distillguard_denied", "reasons": decision.reasons}}
+                reply(decision.status, _JSON + headers, orjson.dumps(denied))
+            else:
+                reply(200, headers, b"")
+
+        self.batcher.submit(DecideRequest(account, messages, api_key_id=kid, ip=ip, model=model), answer)
 
 
 def _explain(query: bytes) -> bool:

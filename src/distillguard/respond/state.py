@@ -27,9 +27,11 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
+
+from distillguard.respond.resp import RespConnection, Script
 
 log = logging.getLogger("distillguard.respond")
 
@@ -263,6 +265,8 @@ for k = 1, #KEYS do
 end
 return out
 """
+_WINDOW_SCRIPT = Script(_WINDOW_LUA)
+_BUCKET_SCRIPT = Script(_BUCKET_LUA)
 
 
 class RedisState(_Single):
@@ -297,8 +301,7 @@ class RedisState(_Single):
         self.url = url
         self.timeout_s = timeout_s
         self._aloop: asyncio.AbstractEventLoop | None = None
-        self._aio: tuple[Any, Any, Any] = (None, None, None)
-        self._closing: set[asyncio.Task[None]] = set()
+        self._aio: RespConnection | None = None
 
     def ping(self) -> bool:
         """Whether Redis answers."""
@@ -336,38 +339,27 @@ class RedisState(_Single):
         keys, args = self._bucket_call(takes)
         return [float(w) for w in self._bucket(keys=keys, args=args)]
 
-    def _async(self) -> tuple[Any, Any, Any]:
-        """The asyncio client and scripts of the running event loop (made on first use in it)."""
+    def _async(self) -> RespConnection:
+        """The running event loop's connection (made on first use in it)."""
         loop = asyncio.get_running_loop()
-        if self._aloop is not loop:
-            from redis import asyncio as aioredis
-
-            client = aioredis.Redis.from_url(
-                self.url,
-                socket_timeout=self.timeout_s,
-                socket_connect_timeout=self.timeout_s,
-                health_check_interval=0,
-                max_connections=256,
-            )
-            self._aio = (client, client.register_script(_WINDOW_LUA), client.register_script(_BUCKET_LUA))
+        if self._aloop is not loop or self._aio is None:
+            self._aio = RespConnection(self.url, self.timeout_s)
             self._aloop = loop
         return self._aio
 
     async def arecord_many(self, hits: Sequence[Hit]) -> list[WindowCounts]:
-        """``record_many`` over the event loop's own connection pool."""
+        """``record_many`` over the event loop's own lean connection (``resp``), one round trip."""
         if not hits:
             return []
-        _, window, _ = self._async()
         keys, args = self._window_call(hits)
-        return self._counts(await window(keys=keys, args=args))
+        return self._counts(await self._async().evalsha(_WINDOW_SCRIPT, keys, args))
 
     async def atake_many(self, takes: Sequence[Take]) -> list[float]:
-        """``take_many`` over the event loop's own connection pool."""
+        """``take_many`` over the event loop's own lean connection, one round trip."""
         if not takes:
             return []
-        _, _, bucket = self._async()
         keys, args = self._bucket_call(takes)
-        return [float(w) for w in await bucket(keys=keys, args=args)]
+        return [float(w) for w in await self._async().evalsha(_BUCKET_SCRIPT, keys, args)]
 
     def reset_connections(self) -> None:
         """Drop every pooled connection (the next command opens a fresh one)."""
@@ -376,23 +368,17 @@ class RedisState(_Single):
         # client is dropped whole (its pool cannot be reached from another thread); the next
         # awaited command makes a fresh one.
         self.client.connection_pool.disconnect(inuse_connections=False)
-        old, loop = self._aio[0], self._aloop
-        self._aio, self._aloop = (None, None, None), None
+        old, loop = self._aio, self._aloop
+        self._aio, self._aloop = None, None
         if old is not None and loop is not None and not loop.is_closed():
-            # Closing is a coroutine of the client's own loop: hand it over, from whichever thread.
-            loop.call_soon_threadsafe(self._close_later, loop, old)
-
-    def _close_later(self, loop: asyncio.AbstractEventLoop, client: Any) -> None:
-        task = loop.create_task(client.aclose())
-        self._closing.add(task)  # held until done, so the task is not collected half-way
-        task.add_done_callback(self._closing.discard)
+            # The connection belongs to its loop: close it there, from whichever thread.
+            loop.call_soon_threadsafe(old.close)
 
     async def aclose(self) -> None:
-        """Close the event loop's client (call from that loop), then the connection pool."""
-        client = self._aio[0]
-        if client is not None and self._aloop is asyncio.get_running_loop():
-            await client.aclose()
-        self._aio, self._aloop = (None, None, None), None
+        """Close the event loop's connection (call from that loop), then the connection pool."""
+        if self._aio is not None and self._aloop is asyncio.get_running_loop():
+            self._aio.close()
+        self._aio, self._aloop = None, None
         self.close()
 
     def close(self) -> None:
