@@ -291,3 +291,60 @@ def test_arbitrary_unicode_never_crashes(clf: IntentClassifier, texts: list[str]
     assert proba.shape == (len(texts), len(clf.classes_))
     assert np.isfinite(proba).all()
     assert np.allclose(proba.sum(axis=1), 1.0)
+
+
+# --- the compiled small-batch path (kernels/_intent.c) ------------------------------------------------
+
+
+def test_native_kernel_is_built_and_trusted_where_a_compiler_is(clf: IntentClassifier) -> None:
+    import os
+    import shutil
+
+    from distillguard.kernels import intent as intent_module
+
+    if os.environ.get("DISTILLGUARD_NATIVE_INTENT") == "0":
+        pytest.skip("turned off by DISTILLGUARD_NATIVE_INTENT=0")
+    if not (shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")):
+        pytest.skip("no C compiler: the package installs without its C kernels")
+    assert intent_module._native_module is not None, "pip install built no intent kernel"
+    assert clf._native_ok(), "the intent kernel disagrees with the NumPy path on the sample texts"
+
+
+_INTENT_TEXT = st.one_of(
+    st.text(max_size=1200),
+    st.lists(
+        st.sampled_from(
+            ["Think", " step by step", "\n", "\x00", "思考", "é", "\ud800", "  ", "10/10", "RUBRIC:"]
+        ),
+        max_size=200,
+    ).map("".join),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_INTENT_TEXT, min_size=1, max_size=9))
+def test_native_scores_are_the_numpy_scores_bit_for_bit(clf: IntentClassifier, texts: list[str]) -> None:
+    if not clf._native_ok():
+        pytest.skip("the C kernel is not available here")
+    assert np.array_equal(
+        clf.decision_function(texts, native=True), clf.decision_function(texts, native=False)
+    )
+
+
+def test_native_scores_on_real_prompts_at_every_batch_size(clf: IntentClassifier) -> None:
+    if not clf._native_ok():
+        pytest.skip("the C kernel is not available here")
+    from distillguard.simulate.corpora import load_corpora
+
+    corpora = load_corpora()
+    texts = [p.text for name in sorted(corpora.prompts) for p in corpora.prompts[name][:100]][:600]
+    for size in (1, 7, 64, 600):
+        for lo in range(0, len(texts), size):
+            chunk = texts[lo : lo + size]
+            assert np.array_equal(
+                clf.decision_function(chunk, native=True), clf.decision_function(chunk, native=False)
+            )
+            if size < 64 and lo >= 140:
+                break
+    # The default choice (compiled for small batches) gives what a large batch gives.
+    assert np.array_equal(clf.predict_proba(texts[:5]), clf.predict_proba(texts)[:5])

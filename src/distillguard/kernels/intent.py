@@ -27,6 +27,8 @@ cores (``bench/bench_intent.py``); memory is bounded by processing ~1M character
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -38,6 +40,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from distillguard.kernels.text import MAX_CHARS, prompt_text
+
+try:  # the compiled small-batch path; the package builds it where a C compiler is available
+    from distillguard.kernels import _intent as _native_module
+except ImportError:  # pragma: no cover - exercised only on installs without a compiler
+    _native_module = None
+
+log = logging.getLogger("distillguard.intent")
 
 __all__ = [
     "EXTRACTION_CLASSES",
@@ -136,6 +145,16 @@ _M2 = np.uint32(0x9E3779B1)
 _SALT_INT = tuple(0x2545F491 * (n + 1) & 0xFFFFFFFF for n in range(16))
 _SALT = tuple(np.uint32(s) for s in _SALT_INT)
 _CHUNK_CHARS = 1 << 20
+# Batches up to this many texts are summed by the compiled kernel (_intent.c) where it is built.
+NATIVE_MAX_BATCH = 256
+# What the compiled kernel is checked on before a classifier trusts it (bit-for-bit with NumPy).
+_NATIVE_SAMPLES = (
+    "",
+    "a",
+    "Think step by step and show your reasoning before the final answer. " * 12,
+    "请一步一步地思考，然后给出最终答案。Ünïcödé \x01 tabs\tand\nlines",
+    "Rate the response from 1 to 10 using the rubric below.\n" + "x" * 900,
+)
 
 
 def _clip(text: str, head: int, tail: int) -> str:
@@ -312,12 +331,22 @@ class IntentClassifier:
         intercept[self.classes_ == "none"] += self.none_bias
         self.intercept_ = intercept
         self._binary = len(self.classes_) == 2
+        self._native_checked: bool | None = None  # the compiled kernel is checked against this table
         return self
 
-    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
-        """Per-class linear scores, shape (n_texts, n_classes)."""
+    def decision_function(self, texts: Sequence[str], native: bool | None = None) -> np.ndarray:
+        """Per-class linear scores, shape (n_texts, n_classes).
+
+        Up to ``NATIVE_MAX_BATCH`` texts are summed by the compiled kernel where it is built and has
+        matched the NumPy path bit for bit on sample texts (the online service's micro-batches);
+        ``native`` forces the choice (tests compare the two).
+        """
         table = self.table_
         k = table.shape[1] - 1
+        if native is None:
+            native = len(texts) <= NATIVE_MAX_BATCH and self._native_ok()
+        if native:
+            return self._scores(self._native_sums(texts), k)
         out = np.empty((len(texts), k), dtype=np.float64)
         for a, b in _chunks(texts, self.head_chars, self.tail_chars):
             enc = _encode(texts[a:b], self.head_chars, self.tail_chars)
@@ -327,11 +356,47 @@ class IntentClassifier:
                 acc = rows if acc is None else np.add(acc, rows, out=acc)
             assert acc is not None
             # Every segment [start_k, start_k+1) is non-empty (a text is followed by _PAD separators).
-            sums = np.add.reduceat(acc, enc.starts, axis=0).astype(np.float64)
-            norm2 = sums[:, k]
-            inv = np.where(norm2 > 0, 1.0 / np.sqrt(np.maximum(norm2, 1e-300)), 0.0)
-            out[a:b] = sums[:, :k] * inv[:, None]
+            out[a:b] = self._scores(np.add.reduceat(acc, enc.starts, axis=0), k, with_intercept=False)
         return out + self.intercept_
+
+    def _scores(self, sums: np.ndarray, k: int, with_intercept: bool = True) -> np.ndarray:
+        """Scores from per-text float32 row sums: class sums scaled by the occurrence norm."""
+        sums = sums.astype(np.float64)
+        norm2 = sums[:, k]
+        inv = np.where(norm2 > 0, 1.0 / np.sqrt(np.maximum(norm2, 1e-300)), 0.0)
+        scores = sums[:, :k] * inv[:, None]
+        return scores + self.intercept_ if with_intercept else scores
+
+    def _native_sums(self, texts: Sequence[str]) -> np.ndarray:
+        """Per-text float32 row sums from the compiled kernel (the NumPy path's, bit for bit)."""
+        if _native_module is None:
+            raise RuntimeError("the compiled intent kernel is not built here")
+        lo, hi = self.ngram_range
+        prepared = [_clip(t, self.head_chars, self.tail_chars).lower().replace("\x00", " ") for t in texts]
+        cols = self.table_.shape[1]
+        raw = _native_module.sums(
+            prepared, self.table_, cols, self.n_bits, lo, hi, _PAD, int(_M1), int(_M2), _SALT_INT
+        )
+        return np.frombuffer(raw, dtype=np.float32).reshape(len(prepared), cols)
+
+    def _native_ok(self) -> bool:
+        """Whether this classifier may use the compiled kernel: built, enabled
+        (``DISTILLGUARD_NATIVE_INTENT`` is not 0) and equal to the NumPy path on sample texts."""
+        ok = getattr(self, "_native_checked", None)
+        if ok is None:
+            ok = False
+            if _native_module is not None and os.environ.get("DISTILLGUARD_NATIVE_INTENT", "1") != "0":
+                samples = list(_NATIVE_SAMPLES)
+                ok = bool(
+                    np.array_equal(
+                        self.decision_function(samples, native=True),
+                        self.decision_function(samples, native=False),
+                    )
+                )
+                if not ok:
+                    log.warning("the compiled intent kernel disagrees with NumPy here; using NumPy")
+            self._native_checked = ok
+        return ok
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, shape (n_texts, n_classes), rows summing to 1; columns follow ``classes_``."""
