@@ -25,9 +25,10 @@ every machine, so the online service and the batch scan agree. Python's salted `
 used; token and key hashing are fixed multiply-xorshift mixes (MurmurHash3's finaliser) in NumPy.
 
 Cost (bench/bench_templates.py, 2 shared cores): about 28 µs of CPU per request for 500-2,000
-character prompts, 1M requests in 28 s. Online, one request alone costs about 0.4 ms (NumPy's fixed
-cost per call dominates); the service's micro-batches (``fingerprints``) cost about 80 µs per request
-in a batch of 8 and 45 µs in a batch of 32. Only the URL,
+character prompts, 1M requests in 28 s. Batches of up to ``NATIVE_MAX_BATCH`` requests (the online
+service's micro-batches) go through a C kernel (``_fingerprint.c``) with the same keys: about 29 µs
+for one request alone and 10-12 µs per request in batches of 8-32, where NumPy's fixed cost per call
+made them 0.6 ms and 40-130 µs. Only the URL,
 e-mail and quoted-span rules run as regular expressions; names, numbers and tokens are found by
 NumPy over the whole batch with the same results. Texts are tokenised once per batch however many
 requests repeat them, and each distinct part is MinHashed once.
