@@ -297,15 +297,10 @@ def test_arbitrary_unicode_never_crashes(clf: IntentClassifier, texts: list[str]
 
 
 def test_native_kernel_is_built_and_trusted_where_a_compiler_is(clf: IntentClassifier) -> None:
-    import os
-    import shutil
-
     from distillguard.kernels import intent as intent_module
+    from native_support import expect_native
 
-    if os.environ.get("DISTILLGUARD_NATIVE_INTENT") == "0":
-        pytest.skip("turned off by DISTILLGUARD_NATIVE_INTENT=0")
-    if not (shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")):
-        pytest.skip("no C compiler: the package installs without its C kernels")
+    expect_native("DISTILLGUARD_NATIVE_INTENT")
     assert intent_module._native_module is not None, "pip install built no intent kernel"
     assert clf._native_ok(), "the intent kernel disagrees with the NumPy path on the sample texts"
 

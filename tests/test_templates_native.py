@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 
@@ -22,15 +21,13 @@ from hypothesis import strategies as st
 
 from distillguard.kernels import templates as T
 from distillguard.simulate.corpora import load_corpora
+from native_support import expect_native
 
 needs_native = pytest.mark.skipif(not T.native_available(), reason="the C kernel is not built here")
 
 
 def test_native_path_is_built_where_a_compiler_is() -> None:
-    if os.environ.get("DISTILLGUARD_NATIVE_TEMPLATES") == "0":
-        pytest.skip("turned off by DISTILLGUARD_NATIVE_TEMPLATES=0")
-    if not (shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")):
-        pytest.skip("no C compiler: the package installs without its C kernel")
+    expect_native("DISTILLGUARD_NATIVE_TEMPLATES")
     assert T._native_module is not None, "pip install built no C kernel although a compiler is here"
     assert T.native_available(), "the C kernel disagrees with rensa's MinHash on the self-check sample"
 
