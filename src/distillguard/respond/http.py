@@ -64,16 +64,20 @@ def _status_line(status: int) -> bytes:
 _STATUS_LINES = {s.value: _status_line(s.value) for s in HTTPStatus}
 
 
-def _plain(status: int, text: str, close: bool = True) -> bytes:
-    """A whole small text/plain answer (for errors the server raises itself)."""
+def _head(status: int, headers: list[tuple[bytes, bytes]], close: bool, extra: bytes = b"") -> bytes:
+    """A response head: status line, the app's headers, ``extra`` header lines, Connection: close."""
+    parts = [_STATUS_LINES.get(status) or _status_line(status)]
+    for name, value in headers:
+        parts += (name, b": ", value, b"\r\n")
+    parts += (extra, b"connection: close\r\n\r\n" if close else b"\r\n")
+    return b"".join(parts)
+
+
+def _plain(status: int, text: str) -> bytes:
+    """A whole small text/plain answer that closes the connection (errors the server raises itself)."""
     body = text.encode()
-    return (
-        _STATUS_LINES.get(status) or _status_line(status)
-    ) + b"content-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n%s\r\n%s" % (
-        len(body),
-        b"connection: close\r\n" if close else b"",
-        body,
-    )
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(body))]
+    return _head(status, headers, True) + body
 
 
 class _Request:
@@ -124,20 +128,12 @@ class _Cycle:
                 raise RuntimeError("http.response.start sent twice")
             self.started = True
             status = int(message["status"])
-            parts = [_STATUS_LINES.get(status) or _status_line(status)]
-            sized = False
-            for name, value in message.get("headers", ()):
-                if name.lower() == b"content-length":
-                    sized = True
-                parts += (name, b": ", value, b"\r\n")
+            headers = list(message.get("headers", ()))
+            sized = any(name.lower() == b"content-length" for name, _ in headers)
             no_body = self.head_only or status in (204, 304) or 100 <= status < 200
-            if not sized and not no_body:
-                self.chunked = True
-                parts.append(b"transfer-encoding: chunked\r\n")
-            if not self.req.keep_alive or self.conn.server.stopping:
-                parts.append(b"connection: close\r\n")
-            parts.append(b"\r\n")
-            self.head = b"".join(parts)
+            self.chunked = not sized and not no_body
+            chunked = b"transfer-encoding: chunked\r\n" if self.chunked else b""
+            self.head = _head(status, headers, self.conn.closing(self.req), chunked)
             return
         if kind != "http.response.body":
             raise RuntimeError(f"unexpected ASGI message {kind!r}")
@@ -350,18 +346,20 @@ class HttpProtocol(asyncio.Protocol):
         self.busy = False
         if self.lost:
             return
-        close = not req.keep_alive or self.server.stopping
-        parts = [_STATUS_LINES.get(status) or _status_line(status), b"content-length: %d\r\n" % len(body)]
-        for name, value in headers:
-            parts += (name, b": ", value, b"\r\n")
-        if close:
-            parts.append(b"connection: close\r\n")
-        parts += (b"\r\n", b"" if req.scope["method"] == "HEAD" else body)
-        self.transport.write(b"".join(parts))
-        if close:
+        head = _head(status, [(b"content-length", b"%d" % len(body)), *headers], self.closing(req))
+        self.transport.write(head if req.scope["method"] == "HEAD" else head + body)
+        self._finished(req)
+
+    def closing(self, req: _Request) -> bool:
+        """Whether the connection closes after answering ``req``."""
+        return not req.keep_alive or self.server.stopping
+
+    def _finished(self, req: _Request) -> None:
+        """After a whole answer: close if the exchange asked for it, else go on to the next request."""
+        if self.closing(req):
             self.transport.close()
-            return
-        self._next()
+        else:
+            self._next()
 
     async def _run(self, req: _Request) -> None:
         cycle = _Cycle(self, req)
@@ -378,10 +376,7 @@ class HttpProtocol(asyncio.Protocol):
             else:
                 self.transport.close()  # a response cut short cannot be completed
             return
-        if not req.keep_alive or self.server.stopping:
-            self.transport.close()
-            return
-        self._next()
+        self._finished(req)
 
     def _refuse(self, status: int, text: str) -> None:
         if not self.lost:
